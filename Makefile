@@ -1,0 +1,54 @@
+# AstroPile — set-up, build, demo and tests on Debian 12 with Swift 6.3.
+#   make demo   installs what is missing, builds (release) and imports the bundled sample data
+#   make test   installs what is missing and runs every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+APT_PACKAGES := libcfitsio-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup apt venv build build-release demo test bench clean
+
+setup: apt venv
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# The venv is rebuilt when requirements.txt changes. .deps/pyarrow points at the wheel's
+# headers and libraries (Package.swift links them with an rpath, no LD_LIBRARY_PATH needed).
+venv: .deps/venv.stamp
+
+.deps/venv.stamp: requirements.txt
+	@mkdir -p .deps
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@ln -sfn "$$($(VENV)/bin/python -c 'import os, pyarrow; print(os.path.dirname(pyarrow.__file__))')" .deps/pyarrow
+	@$(VENV)/bin/python -c 'import pyarrow; pyarrow.create_library_symlinks()'
+	@touch $@
+
+build: setup
+	swift build
+
+build-release: setup
+	swift build -c release
+
+demo: build-release
+	rm -rf demo-output
+	.build/release/astropile import --input sample/small_sky_source.csv.gz --ra source_ra --dec source_dec \
+	  --output demo-output/small_sky_source --highest-order 2 --threshold 3000 --catalog-name small_sky_source
+	.build/release/astropile info demo-output/small_sky_source
+
+test: setup
+	swift build --build-tests
+	swift test --skip-build
+
+bench: build-release
+	bench/import/run.sh
+
+clean:
+	rm -rf .build demo-output

@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+// AstroPile — survey data from the archive to an analysis-ready HATS lake.
+import PackageDescription
+
+/// Arrow/Parquet C++ come from the pinned pyarrow wheel that `make setup` installs into `.venv`
+/// and links at `.deps/pyarrow` (headers in `include/`, libraries beside them).
+let arrowDir = Context.packageDirectory + "/.deps/pyarrow"
+
+let package = Package(
+    name: "AstroPile",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "astropile", targets: ["astropile"]),
+        .library(name: "AstroPile", targets: ["Sky", "Table", "Formats", "Pipelines"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C layer
+        .target(name: "CArrowData"),
+        .target(
+            name: "CArrowShim",
+            dependencies: ["CArrowData"],
+            cxxSettings: [
+                .unsafeFlags(["-I" + arrowDir + "/include", "-std=c++20", "-O2", "-Wno-deprecated-declarations"]),
+            ],
+            linkerSettings: [
+                .linkedLibrary("stdc++"),
+                .unsafeFlags([
+                    "-L" + arrowDir, "-larrow", "-lparquet",
+                    "-Xlinker", "-rpath", "-Xlinker", arrowDir,
+                ]),
+            ]
+        ),
+        .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
+        // Pure layer
+        .target(name: "Sky"),
+        .target(name: "Table", dependencies: ["CArrowData"]),
+        // I/O layer
+        .target(name: "Formats", dependencies: ["Table", "Sky", "CArrowShim", "CArrowData", "CFITSIO"]),
+        // Pipelines
+        .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", .product(name: "Yams", package: "Yams")]),
+        // CLI
+        .target(name: "AstroPileCLI", dependencies: [
+            "Pipelines", "Formats", "Table", "Sky",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "astropile", dependencies: ["AstroPileCLI"]),
+        // Tests
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SkyTests", dependencies: ["Sky", "TestSupport"]),
+        .testTarget(name: "TableTests", dependencies: ["Table", "CArrowData"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Table", "Sky", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"]),
+    ],
+    cxxLanguageStandard: .cxx20
+)

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Pipelines
+
+/// The `astropile` command: survey data from the archive to an analysis-ready HATS lake.
+public struct AstroPileCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "astropile",
+        abstract: "Survey catalogs to HEALPix-partitioned HATS catalogs (LSDB/hats-readable), fast and resumable.",
+        version: AstroPileVersion.string,
+        subcommands: [ImportCommand.self, InfoCommand.self])
+
+    public init() {}
+
+    /// Parses `arguments`, runs the command and returns the process exit status:
+    /// 0 success, 3 completed with rejected inputs, 1 failure, 2 usage error.
+    public static func main(arguments: [String]) -> Int32 {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            return ExitStatus.usage
+        }
+        do {
+            var c = command
+            if let runnable = c as? StatusReturningCommand {
+                return try runnable.runReturningStatus()
+            }
+            try c.run()
+            return 0
+        } catch let e as ValidationError {
+            FileHandle.standardError.write(Data("astropile: \(e.message)\n".utf8))
+            return ExitStatus.usage
+        } catch {
+            FileHandle.standardError.write(Data("astropile: error: \(error)\n".utf8))
+            return ExitStatus.failure
+        }
+    }
+}
+
+/// Exit statuses of `astropile`.
+public enum ExitStatus {
+    /// Everything placed.
+    public static let success: Int32 = 0
+    /// Failed.
+    public static let failure: Int32 = 1
+    /// Bad command line or configuration.
+    public static let usage: Int32 = 2
+    /// Completed, with rejected rows or files (listed in the report).
+    public static let completedWithRejections: Int32 = 3
+}
+
+/// A subcommand that decides its own exit status.
+protocol StatusReturningCommand {
+    func runReturningStatus() throws -> Int32
+}
+
+/// Parses sizes such as `4GiB`, `512MiB`, `1GB`, `800M`, `1000000`.
+enum ByteSize {
+    static func parse(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let digits = t.prefix { $0.isNumber || $0 == "." }
+        guard let value = Double(digits) else { return nil }
+        let unit = t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let multipliers: [String: Double] = [
+            "": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1 << 20, "mb": 1e6, "mib": Double(1 << 20),
+            "g": Double(1 << 30), "gb": 1e9, "gib": Double(1 << 30), "t": Double(1 << 40), "tb": 1e12, "tib": Double(1 << 40),
+        ]
+        guard let m = multipliers[unit] else { return nil }
+        return Int64(value * m)
+    }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import Formats
+import Pipelines
+
+/// `astropile import`: catalogs (CSV, Parquet, FITS) → a HATS catalog.
+struct ImportCommand: ParsableCommand, StatusReturningCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import catalogs (CSV, Parquet, FITS) into a HATS catalog that lsdb and hats open.",
+        discussion: """
+            Reads every input once, partitions rows by HEALPix (nested, _healpix_29 at order 29) exactly \
+            as hats-import does, and writes dataset/Norder=K/Dir=D/Npix=N.parquet plus the HATS metadata. \
+            Re-running the same command after a crash or Ctrl-C continues where it stopped; after success \
+            it does nothing. Bad files and rows are skipped and listed in <output>/astropile_report.json.
+            Exit status: 0 all rows placed, 3 completed with rejected rows or files, 1 failed, 2 usage error.
+            """)
+
+    @Option(name: .long, help: "Input files or glob patterns (repeat or comma-separate; quote globs).")
+    var input: [String] = []
+
+    @Option(name: .long, help: "The catalog folder to write.")
+    var output: String?
+
+    @Option(name: .long, help: "A YAML file with the same settings (flags given here override it).")
+    var config: String?
+
+    @Option(name: .long, help: "Right-ascension column, degrees (default: ra).")
+    var ra: String?
+
+    @Option(name: .long, help: "Declination column, degrees (default: dec).")
+    var dec: String?
+
+    @Option(name: .long, help: "Maximum rows per partition (default: 1000000).")
+    var threshold: Int64?
+
+    @Option(name: .long, help: "Deepest HEALPix order of a partition (default: 10).")
+    var highestOrder: Int?
+
+    @Option(name: .long, help: "Shallowest HEALPix order of a partition (default: 0).")
+    var lowestOrder: Int?
+
+    @Option(name: .long, help: "Partition at exactly this order (ignores the threshold).")
+    var constantOrder: Int?
+
+    @Option(name: .long, help: "Merge all-but-empty sibling groups into the parent as hats-import does: true|false (default: true).")
+    var dropEmptySiblings: Bool?
+
+    @Option(name: .long, help: "Columns to keep, comma-separated (ra/dec are always kept).")
+    var columns: String?
+
+    @Option(name: .long, help: "FITS HDU: a number (1 = first extension) or an EXTNAME (default: the first binary table).")
+    var hdu: String?
+
+    @Option(name: .long, help: "Input format: csv, parquet or fits (default: from each file name).")
+    var format: InputFormat?
+
+    @Option(name: .long, help: "CSV field delimiter (default: ',').")
+    var delimiter: String?
+
+    @Option(name: .long, help: "A Parquet file whose schema gives the columns and types to use (resolves schema conflicts).")
+    var schema: String?
+
+    @Option(name: .long, help: "The catalog's name (obs_collection; default: the output folder's name).")
+    var catalogName: String?
+
+    @Option(name: .long, help: "Parallel workers (default: all cores).")
+    var jobs: Int?
+
+    @Option(name: .long, help: "Memory budget, e.g. 4GiB (default: 1GiB).")
+    var memory: String?
+
+    @Option(name: .long, help: "Folder for resume state and spill files (default: <output>.astropile-work).")
+    var tmp: String?
+
+    @Flag(name: .long, help: "No progress lines.")
+    var quiet = false
+
+    func makeConfig() throws -> ImportConfig {
+        var c: ImportConfig
+        if let config {
+            do { c = try ImportConfig.load(yaml: config) } catch { throw ValidationError("\(error)") }
+            if !input.isEmpty { c.inputs = splitList(input) }
+            if let output { c.output = output }
+        } else {
+            guard !input.isEmpty else { throw ValidationError("give --input (or --config FILE.yaml)") }
+            guard let output else { throw ValidationError("give --output (or --config FILE.yaml)") }
+            c = ImportConfig(inputs: splitList(input), output: output)
+        }
+        if let ra { c.ra = ra }
+        if let dec { c.dec = dec }
+        if let threshold { c.threshold = threshold }
+        if let highestOrder { c.highestOrder = highestOrder }
+        if let lowestOrder { c.lowestOrder = lowestOrder }
+        if let constantOrder { c.constantOrder = constantOrder }
+        if let dropEmptySiblings { c.dropEmptySiblings = dropEmptySiblings }
+        if let columns { c.columns = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let hdu { c.hdu = Int(hdu).map { .number($0) } ?? .name(hdu) }
+        if let format { c.format = format }
+        if let delimiter {
+            guard delimiter.utf8.count == 1 else { throw ValidationError("--delimiter must be one byte") }
+            c.csv.delimiter = delimiter.utf8.first!
+        }
+        if let schema { c.schemaFile = schema }
+        if let catalogName { c.catalogName = catalogName }
+        if let jobs {
+            guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
+            c.jobs = jobs
+        }
+        if let memory {
+            guard let bytes = ByteSize.parse(memory), bytes > 0 else { throw ValidationError("--memory: cannot read '\(memory)' (e.g. 4GiB)") }
+            c.memoryBytes = bytes
+        }
+        if let tmp { c.tmp = tmp }
+        guard (0...29).contains(c.highestOrder), (0...29).contains(c.lowestOrder), c.lowestOrder <= c.highestOrder else {
+            throw ValidationError("orders must satisfy 0 ≤ lowest ≤ highest ≤ 29")
+        }
+        if let k = c.constantOrder, !(0...29).contains(k) { throw ValidationError("--constant-order must be in 0...29") }
+        guard c.threshold > 0 else { throw ValidationError("--threshold must be positive") }
+        return c
+    }
+
+    func splitList(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map(String.init) }
+    }
+
+    func run() throws {
+        _ = try runReturningStatus()
+    }
+
+    func runReturningStatus() throws -> Int32 {
+        let config = try makeConfig()
+        Interruption.install()
+        let pipeline = ImportPipeline(config: config, showProgress: !quiet)
+        let outcome: ImportPipeline.Outcome
+        do {
+            outcome = try pipeline.run()
+        } catch let e as ImportError {
+            if case .configuration = e { throw ValidationError("\(e)") }
+            if case .interrupted = e {
+                FileHandle.standardError.write(Data("astropile: \(e)\n".utf8))
+                return 130
+            }
+            throw e
+        }
+        switch outcome {
+        case .alreadyComplete(let report):
+            FileHandle.standardError.write(Data("astropile: \(config.output) is already complete with these settings; nothing to do.\n\(report.summary)\n".utf8))
+            return report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
+        case .written(let report):
+            FileHandle.standardError.write(Data((report.summary + "\n").utf8))
+            return report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
+        }
+    }
+}
+
+extension InputFormat: ExpressibleByArgument {}

@@ -1,0 +1,448 @@
+// AstroPile's extern "C" shim over Arrow/Parquet C++. Thin: every function converts C Data
+// Interface structs to Arrow objects, calls Arrow, and turns a failed Status into a message.
+#include "ArrowShim.h"
+
+#include <arrow/api.h>
+#include <arrow/c/bridge.h>
+#include <arrow/compute/api.h>
+#include <arrow/csv/api.h>
+#include <arrow/io/api.h>
+#include <arrow/io/compressed.h>
+#include <arrow/ipc/api.h>
+#include <arrow/util/compression.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
+#include <parquet/properties.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+char* dup(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  std::memcpy(p, s.data(), s.size());
+  p[s.size()] = 0;
+  return p;
+}
+
+int fail(char** error, const arrow::Status& st) {
+  if (error) *error = dup(st.ToString());
+  return 1;
+}
+
+int fail(char** error, const std::string& msg) {
+  if (error) *error = dup(msg);
+  return 1;
+}
+
+#define AP_TRY(expr)                         \
+  do {                                       \
+    arrow::Status _st = (expr);              \
+    if (!_st.ok()) return fail(error, _st);  \
+  } while (0)
+
+#define AP_CAT2(a, b) a##b
+#define AP_CAT(a, b) AP_CAT2(a, b)
+#define AP_ASSIGN(lhs, rexpr) AP_ASSIGN_IMPL(AP_CAT(_res_, __LINE__), lhs, rexpr)
+#define AP_ASSIGN_IMPL(tmp, lhs, rexpr)                    \
+  auto&& tmp = (rexpr);                                    \
+  if (!tmp.ok()) return fail(error, tmp.status());         \
+  lhs = std::move(tmp).ValueOrDie();
+
+struct InvalidRowRecord {
+  int64_t line;
+  int32_t expected;
+  int32_t actual;
+  std::string text;
+};
+
+}  // namespace
+
+struct ap_reader {
+  std::unique_ptr<parquet::arrow::FileReader> parquet;  // must outlive `batches`
+  std::shared_ptr<arrow::RecordBatchReader> batches;
+  std::shared_ptr<std::vector<InvalidRowRecord>> invalid = std::make_shared<std::vector<InvalidRowRecord>>();
+};
+
+struct ap_ipc_writer {
+  std::shared_ptr<arrow::io::FileOutputStream> sink;
+  std::shared_ptr<arrow::ipc::RecordBatchWriter> writer;
+  std::shared_ptr<arrow::Schema> schema;
+};
+
+struct ap_ipc_file {
+  std::shared_ptr<arrow::io::MemoryMappedFile> file;
+  std::shared_ptr<arrow::ipc::RecordBatchFileReader> reader;
+};
+
+struct ap_parquet_writer {
+  std::shared_ptr<arrow::io::FileOutputStream> sink;
+  std::unique_ptr<parquet::arrow::FileWriter> writer;
+  std::shared_ptr<arrow::Schema> schema;
+};
+
+extern "C" {
+
+void ap_string_free(char* s) { std::free(s); }
+
+const char* ap_arrow_version(void) { return ARROW_VERSION_STRING; }
+
+int ap_parquet_reader_open(const char* path, const char* const* columns, int n_columns, int64_t batch_rows,
+                           ap_reader** out, struct ArrowSchema* schema_out, int64_t* num_rows, char** error) {
+  try {
+    parquet::ArrowReaderProperties props;
+    props.set_batch_size(batch_rows > 0 ? batch_rows : 65536);
+    props.set_use_threads(false);
+    props.set_pre_buffer(true);
+    parquet::ReaderProperties rprops = parquet::default_reader_properties();
+    rprops.enable_buffered_stream();
+    parquet::arrow::FileReaderBuilder builder;
+    AP_TRY(builder.OpenFile(path, /*memory_map=*/false, rprops));
+    builder.properties(props);
+    std::unique_ptr<parquet::arrow::FileReader> reader;
+    AP_TRY(builder.Build(&reader));
+    std::shared_ptr<arrow::Schema> full;
+    AP_TRY(reader->GetSchema(&full));
+    std::vector<int> leaves;
+    std::vector<int> fields;
+    if (columns && n_columns > 0) {
+      const auto& manifest = reader->manifest();
+      for (int c = 0; c < n_columns; ++c) {
+        int idx = full->GetFieldIndex(columns[c]);
+        if (idx < 0) return fail(error, std::string("no column '") + columns[c] + "' in " + path);
+        fields.push_back(idx);
+        std::vector<const parquet::arrow::SchemaField*> stack{&manifest.schema_fields[idx]};
+        while (!stack.empty()) {
+          auto* f = stack.back();
+          stack.pop_back();
+          if (f->is_leaf()) leaves.push_back(f->column_index);
+          for (auto it = f->children.rbegin(); it != f->children.rend(); ++it) stack.push_back(&*it);
+        }
+      }
+      std::sort(leaves.begin(), leaves.end());
+    } else {
+      int n = reader->parquet_reader()->metadata()->num_columns();
+      for (int i = 0; i < n; ++i) leaves.push_back(i);
+    }
+    std::vector<int> groups(reader->num_row_groups());
+    for (size_t i = 0; i < groups.size(); ++i) groups[i] = static_cast<int>(i);
+    AP_ASSIGN(std::unique_ptr<arrow::RecordBatchReader> rb, reader->GetRecordBatchReader(groups, leaves));
+    auto handle = new ap_reader();
+    handle->batches = std::shared_ptr<arrow::RecordBatchReader>(std::move(rb));
+    handle->parquet = std::move(reader);
+    if (num_rows) *num_rows = handle->parquet->parquet_reader()->metadata()->num_rows();
+    auto st = arrow::ExportSchema(*handle->batches->schema(), schema_out);
+    if (!st.ok()) { delete handle; return fail(error, st); }
+    *out = handle;
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, std::string(path) + ": " + e.what());
+  }
+}
+
+int ap_csv_reader_open(const char* path, const ap_csv_options* options, ap_reader** out,
+                       struct ArrowSchema* schema_out, char** error) {
+  try {
+    std::shared_ptr<arrow::io::InputStream> input;
+    AP_ASSIGN(auto file, arrow::io::ReadableFile::Open(path));
+    input = file;
+    if (options->compression != 0) {
+      auto type = options->compression == 1 ? arrow::Compression::GZIP : arrow::Compression::BZ2;
+      AP_ASSIGN(std::shared_ptr<arrow::util::Codec> codec, arrow::util::Codec::Create(type));
+      AP_ASSIGN(input, arrow::io::CompressedInputStream::Make(codec.get(), input));
+      // keep the codec alive with the stream
+      struct Holder { std::shared_ptr<arrow::util::Codec> c; };
+      static std::mutex mu;
+      static std::vector<std::shared_ptr<arrow::util::Codec>> codecs;
+      std::lock_guard<std::mutex> lock(mu);
+      codecs.push_back(codec);
+    }
+    auto handle = std::make_unique<ap_reader>();
+    auto read = arrow::csv::ReadOptions::Defaults();
+    read.use_threads = false;
+    if (options->block_size > 0) read.block_size = static_cast<int32_t>(options->block_size);
+    if (options->column_names && options->n_column_names > 0) {
+      for (int i = 0; i < options->n_column_names; ++i) read.column_names.emplace_back(options->column_names[i]);
+      if (options->has_header) read.skip_rows = 1;
+    } else if (!options->has_header) {
+      read.autogenerate_column_names = true;
+    }
+    auto parse = arrow::csv::ParseOptions::Defaults();
+    parse.delimiter = options->delimiter ? options->delimiter : ',';
+    if (options->skip_invalid_rows) {
+      auto log = handle->invalid;
+      parse.invalid_row_handler = [log](const arrow::csv::InvalidRow& row) {
+        log->push_back({row.number, row.expected_columns, row.actual_columns, std::string(row.text)});
+        return arrow::csv::InvalidRowResult::Skip;
+      };
+    }
+    auto convert = arrow::csv::ConvertOptions::Defaults();
+    if (options->column_types) {
+      AP_ASSIGN(std::shared_ptr<arrow::Schema> types, arrow::ImportSchema(options->column_types));
+      for (const auto& f : types->fields()) convert.column_types[f->name()] = f->type();
+    }
+    AP_ASSIGN(auto reader, arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), input, read, parse, convert));
+    handle->batches = reader;
+    AP_TRY(arrow::ExportSchema(*handle->batches->schema(), schema_out));
+    *out = handle.release();
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, std::string(path) + ": " + e.what());
+  }
+}
+
+int ap_reader_next(ap_reader* reader, struct ArrowArray* out, int* end, char** error) {
+  try {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    AP_TRY(reader->batches->ReadNext(&batch));
+    if (!batch) { *end = 1; return 0; }
+    *end = 0;
+    AP_TRY(arrow::ExportRecordBatch(*batch, out));
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+int64_t ap_reader_invalid_count(ap_reader* reader) { return static_cast<int64_t>(reader->invalid->size()); }
+
+void ap_reader_invalid_row(ap_reader* reader, int64_t i, int64_t* line, int32_t* expected, int32_t* actual, char** text) {
+  const auto& r = (*reader->invalid)[static_cast<size_t>(i)];
+  *line = r.line;
+  *expected = r.expected;
+  *actual = r.actual;
+  *text = dup(r.text);
+}
+
+void ap_reader_free(ap_reader* reader) {
+  if (!reader) return;
+  reader->batches.reset();
+  reader->parquet.reset();
+  delete reader;
+}
+
+int ap_ipc_writer_open(const char* path, struct ArrowSchema* schema, ap_ipc_writer** out, char** error) {
+  AP_ASSIGN(std::shared_ptr<arrow::Schema> s, arrow::ImportSchema(schema));
+  AP_ASSIGN(auto sink, arrow::io::FileOutputStream::Open(path));
+  AP_ASSIGN(auto writer, arrow::ipc::MakeFileWriter(sink, s, arrow::ipc::IpcWriteOptions::Defaults()));
+  *out = new ap_ipc_writer{sink, writer, s};
+  return 0;
+}
+
+int ap_ipc_writer_write(ap_ipc_writer* w, struct ArrowArray* batch, char** error) {
+  AP_ASSIGN(auto b, arrow::ImportRecordBatch(batch, w->schema));
+  AP_TRY(w->writer->WriteRecordBatch(*b));
+  return 0;
+}
+
+int ap_ipc_writer_close(ap_ipc_writer* w, char** error) {
+  AP_TRY(w->writer->Close());
+  AP_TRY(w->sink->Close());
+  return 0;
+}
+
+void ap_ipc_writer_free(ap_ipc_writer* w) { delete w; }
+
+int ap_ipc_file_open(const char* path, ap_ipc_file** out, struct ArrowSchema* schema_out, int* num_batches, char** error) {
+  AP_ASSIGN(auto file, arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ));
+  AP_ASSIGN(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
+  AP_TRY(arrow::ExportSchema(*reader->schema(), schema_out));
+  *num_batches = reader->num_record_batches();
+  *out = new ap_ipc_file{file, reader};
+  return 0;
+}
+
+int ap_ipc_file_read(ap_ipc_file* f, int index, struct ArrowArray* out, char** error) {
+  AP_ASSIGN(auto batch, f->reader->ReadRecordBatch(index));
+  AP_TRY(arrow::ExportRecordBatch(*batch, out));
+  return 0;
+}
+
+void ap_ipc_file_free(ap_ipc_file* f) { delete f; }
+
+int ap_parquet_writer_open(const char* path, struct ArrowSchema* schema, const ap_parquet_write_options* o,
+                           ap_parquet_writer** out, char** error) {
+  try {
+    AP_ASSIGN(std::shared_ptr<arrow::Schema> s, arrow::ImportSchema(schema));
+    AP_ASSIGN(auto sink, arrow::io::FileOutputStream::Open(path));
+    parquet::WriterProperties::Builder b;
+    arrow::Compression::type codec = arrow::Compression::UNCOMPRESSED;
+    switch (o->compression) {
+      case 1: codec = arrow::Compression::SNAPPY; break;
+      case 2: codec = arrow::Compression::ZSTD; break;
+      case 3: codec = arrow::Compression::GZIP; break;
+      case 4: codec = arrow::Compression::LZ4; break;
+      default: break;
+    }
+    b.compression(codec);
+    if (o->compression_level > 0) b.compression_level(o->compression_level);
+    if (o->row_group_rows > 0) b.max_row_group_length(o->row_group_rows);
+    if (o->write_statistics) b.enable_statistics(); else b.disable_statistics();
+    if (o->sorted_by_first_column) b.set_sorting_columns({parquet::SortingColumn{0, false, false}});
+    b.created_by("AstroPile (parquet-cpp-arrow " ARROW_VERSION_STRING ")");
+    parquet::ArrowWriterProperties::Builder ab;
+    ab.store_schema();
+    AP_ASSIGN(auto writer, parquet::arrow::FileWriter::Open(*s, arrow::default_memory_pool(), sink, b.build(), ab.build()));
+    *out = new ap_parquet_writer{sink, std::move(writer), s};
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, std::string(path) + ": " + e.what());
+  }
+}
+
+int ap_parquet_writer_write(ap_parquet_writer* w, struct ArrowArray* batch, char** error) {
+  try {
+    AP_ASSIGN(auto b, arrow::ImportRecordBatch(batch, w->schema));
+    AP_TRY(w->writer->WriteRecordBatch(*b));
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+int ap_parquet_writer_close(ap_parquet_writer* w, char** error) {
+  try {
+    AP_TRY(w->writer->Close());
+    AP_TRY(w->sink->Close());
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+void ap_parquet_writer_free(ap_parquet_writer* w) { delete w; }
+
+int ap_parquet_write_dataset_metadata(const char* const* leaf_paths, const char* const* relative_paths, int n,
+                                      struct ArrowSchema* schema, const char* metadata_path,
+                                      const char* common_metadata_path, char** error) {
+  try {
+    AP_ASSIGN(std::shared_ptr<arrow::Schema> s, arrow::ImportSchema(schema));
+    std::shared_ptr<parquet::SchemaDescriptor> descr;
+    auto props = parquet::default_writer_properties();
+    auto aprops = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+    if (common_metadata_path) {
+      AP_ASSIGN(auto sink, arrow::io::FileOutputStream::Open(common_metadata_path));
+      std::unique_ptr<parquet::arrow::FileWriter> w;
+      AP_ASSIGN(w, parquet::arrow::FileWriter::Open(*s, arrow::default_memory_pool(), sink, props, aprops));
+      AP_TRY(w->Close());
+      AP_TRY(sink->Close());
+    }
+    if (metadata_path) {
+      std::shared_ptr<parquet::FileMetaData> combined;
+      for (int i = 0; i < n; ++i) {
+        AP_ASSIGN(auto file, arrow::io::ReadableFile::Open(leaf_paths[i]));
+        auto reader = parquet::ParquetFileReader::Open(file);
+        auto md = reader->metadata();
+        md->set_file_path(relative_paths[i]);
+        if (!combined) {
+          combined = md;
+        } else {
+          combined->AppendRowGroups(*md);
+        }
+      }
+      AP_ASSIGN(auto sink, arrow::io::FileOutputStream::Open(metadata_path));
+      if (combined) {
+        AP_TRY(parquet::arrow::WriteMetaDataFile(*combined, sink.get()));
+      } else {
+        std::unique_ptr<parquet::arrow::FileWriter> w;
+        AP_ASSIGN(w, parquet::arrow::FileWriter::Open(*s, arrow::default_memory_pool(), sink, props, aprops));
+        AP_TRY(w->Close());
+      }
+      AP_TRY(sink->Close());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+int ap_parquet_file_info(const char* path, int64_t* num_rows, int* num_row_groups, struct ArrowSchema* schema_out,
+                         char** error) {
+  try {
+    parquet::arrow::FileReaderBuilder builder;
+    AP_TRY(builder.OpenFile(path));
+    std::unique_ptr<parquet::arrow::FileReader> reader;
+    AP_TRY(builder.Build(&reader));
+    std::shared_ptr<arrow::Schema> s;
+    AP_TRY(reader->GetSchema(&s));
+    *num_rows = reader->parquet_reader()->metadata()->num_rows();
+    *num_row_groups = reader->num_row_groups();
+    AP_TRY(arrow::ExportSchema(*s, schema_out));
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, std::string(path) + ": " + e.what());
+  }
+}
+
+int ap_concat_take(struct ArrowSchema* schema, struct ArrowArray* batches, int n_batches, const int64_t* indices,
+                   int64_t n_indices, struct ArrowArray* out, char** error) {
+  try {
+    std::shared_ptr<arrow::Schema> s;
+    {
+      auto r = arrow::ImportSchema(schema);
+      if (!r.ok()) {
+        for (int i = 0; i < n_batches; ++i) if (batches[i].release) batches[i].release(&batches[i]);
+        return fail(error, r.status());
+      }
+      s = *r;
+    }
+    arrow::RecordBatchVector imported;
+    for (int i = 0; i < n_batches; ++i) {
+      AP_ASSIGN(auto b, arrow::ImportRecordBatch(&batches[i], s));
+      imported.push_back(b);
+    }
+    std::shared_ptr<arrow::RecordBatch> combined;
+    if (imported.size() == 1) {
+      combined = imported[0];
+    } else {
+      AP_ASSIGN(combined, arrow::ConcatenateRecordBatches(imported));
+    }
+    if (indices) {
+      auto buffer = arrow::Buffer::Wrap(indices, n_indices);
+      auto idx = std::make_shared<arrow::Int64Array>(n_indices, buffer);
+      AP_ASSIGN(arrow::Datum taken, arrow::compute::Take(arrow::Datum(combined), arrow::Datum(idx),
+                                                         arrow::compute::TakeOptions::NoBoundsCheck()));
+      combined = taken.record_batch();
+    }
+    AP_TRY(arrow::ExportRecordBatch(*combined, out));
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+int ap_cast_batch(struct ArrowSchema* schema, struct ArrowArray* batch, struct ArrowSchema* target,
+                  struct ArrowArray* out, char** error) {
+  try {
+    AP_ASSIGN(std::shared_ptr<arrow::Schema> s, arrow::ImportSchema(schema));
+    AP_ASSIGN(std::shared_ptr<arrow::Schema> t, arrow::ImportSchema(target));
+    AP_ASSIGN(auto b, arrow::ImportRecordBatch(batch, s));
+    std::vector<std::shared_ptr<arrow::Array>> columns;
+    for (const auto& f : t->fields()) {
+      auto col = b->GetColumnByName(f->name());
+      if (!col) {
+        AP_ASSIGN(auto nulls, arrow::MakeArrayOfNull(f->type(), b->num_rows()));
+        columns.push_back(nulls);
+      } else if (col->type()->Equals(*f->type())) {
+        columns.push_back(col);
+      } else {
+        AP_ASSIGN(arrow::Datum c, arrow::compute::Cast(col, f->type()));
+        columns.push_back(c.make_array());
+      }
+    }
+    auto result = arrow::RecordBatch::Make(t, b->num_rows(), columns);
+    AP_TRY(arrow::ExportRecordBatch(*result, out));
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,121 @@
+/// AstroPile's narrow C API over Arrow/Parquet C++ (from the pinned pyarrow wheel).
+///
+/// Data crosses as Arrow C Data Interface structs; everything else is an opaque handle.
+/// Every function returning `int` returns 0 on success; on failure it returns non-zero and sets
+/// `*error` to a malloc'd message from Arrow (free it with `ap_string_free`).
+#ifndef ASTROPILE_ARROW_SHIM_H
+#define ASTROPILE_ARROW_SHIM_H
+
+#include <stdint.h>
+#ifdef __cplusplus
+/* C++ (the shim's own compilation): Arrow's copy of the same ABI structs. */
+#include <arrow/c/abi.h>
+#else
+/* C (Swift's importer): the shared definitions, so Swift sees one ArrowSchema/ArrowArray type. */
+#include <CArrowData.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void ap_string_free(char* s);
+
+/// A stream of record batches from a file (Parquet, CSV or an Arrow IPC stream).
+typedef struct ap_reader ap_reader;
+
+/// Opens a Parquet file for streaming in batches of `batch_rows`. `columns` (may be NULL)
+/// selects top-level columns by name. The reader's schema is written to `schema_out`.
+int ap_parquet_reader_open(const char* path, const char* const* columns, int n_columns, int64_t batch_rows,
+                           ap_reader** out, struct ArrowSchema* schema_out, int64_t* num_rows, char** error);
+
+/// CSV reading options.
+typedef struct ap_csv_options {
+  char delimiter;
+  /// 0 when the file has no header row (then `column_names` must be given).
+  int has_header;
+  const char* const* column_names;
+  int n_column_names;
+  /// Optional struct schema whose fields force column types by name (NULL: infer).
+  struct ArrowSchema* column_types;
+  /// Compression of the file: 0 none, 1 gzip, 2 bz2.
+  int compression;
+  int64_t block_size;
+  /// Rows with a wrong number of fields are skipped and logged (1) or fail the read (0).
+  int skip_invalid_rows;
+} ap_csv_options;
+
+/// Opens a CSV file for streaming. The schema (inferred from the first block unless forced)
+/// is written to `schema_out`.
+int ap_csv_reader_open(const char* path, const ap_csv_options* options, ap_reader** out,
+                       struct ArrowSchema* schema_out, char** error);
+
+/// Reads the next batch into `out`; sets `*end` to 1 (and leaves `out` untouched) at the end.
+int ap_reader_next(ap_reader* reader, struct ArrowArray* out, int* end, char** error);
+
+/// Number of invalid CSV rows skipped so far; `ap_reader_invalid_row` reads one (line number is
+/// one-based and counts the header; the text is malloc'd, free with `ap_string_free`).
+int64_t ap_reader_invalid_count(ap_reader* reader);
+void ap_reader_invalid_row(ap_reader* reader, int64_t i, int64_t* line, int32_t* expected, int32_t* actual, char** text);
+
+void ap_reader_free(ap_reader* reader);
+
+/// Arrow IPC file writer (spill runs).
+typedef struct ap_ipc_writer ap_ipc_writer;
+int ap_ipc_writer_open(const char* path, struct ArrowSchema* schema, ap_ipc_writer** out, char** error);
+int ap_ipc_writer_write(ap_ipc_writer* writer, struct ArrowArray* batch, char** error);
+int ap_ipc_writer_close(ap_ipc_writer* writer, char** error);
+void ap_ipc_writer_free(ap_ipc_writer* writer);
+
+/// Memory-mapped Arrow IPC file reader with random access by batch.
+typedef struct ap_ipc_file ap_ipc_file;
+int ap_ipc_file_open(const char* path, ap_ipc_file** out, struct ArrowSchema* schema_out, int* num_batches, char** error);
+int ap_ipc_file_read(ap_ipc_file* file, int index, struct ArrowArray* out, char** error);
+void ap_ipc_file_free(ap_ipc_file* file);
+
+/// Parquet writing options.
+typedef struct ap_parquet_write_options {
+  /// 0 uncompressed, 1 snappy, 2 zstd, 3 gzip, 4 lz4.
+  int compression;
+  int compression_level;
+  int64_t row_group_rows;
+  int write_statistics;
+  /// Declare the rows sorted ascending by column 0 (Parquet `sorting_columns`).
+  int sorted_by_first_column;
+} ap_parquet_write_options;
+
+typedef struct ap_parquet_writer ap_parquet_writer;
+int ap_parquet_writer_open(const char* path, struct ArrowSchema* schema, const ap_parquet_write_options* options,
+                           ap_parquet_writer** out, char** error);
+int ap_parquet_writer_write(ap_parquet_writer* writer, struct ArrowArray* batch, char** error);
+int ap_parquet_writer_close(ap_parquet_writer* writer, char** error);
+void ap_parquet_writer_free(ap_parquet_writer* writer);
+
+/// Writes `_metadata` (all row groups of `leaf_paths`, with file paths set to `relative_paths`)
+/// and `_common_metadata` (schema only, from `schema`). Either output path may be NULL.
+int ap_parquet_write_dataset_metadata(const char* const* leaf_paths, const char* const* relative_paths, int n,
+                                      struct ArrowSchema* schema, const char* metadata_path,
+                                      const char* common_metadata_path, char** error);
+
+/// Reads a Parquet file's footer: row count, row groups and Arrow schema.
+int ap_parquet_file_info(const char* path, int64_t* num_rows, int* num_row_groups, struct ArrowSchema* schema_out,
+                         char** error);
+
+/// Rows `indices` (n of them, in order) of the concatenation of `batches` (all of `schema`).
+/// Consumes `schema` and every batch. With `indices` NULL, plain concatenation.
+int ap_concat_take(struct ArrowSchema* schema, struct ArrowArray* batches, int n_batches, const int64_t* indices,
+                   int64_t n_indices, struct ArrowArray* out, char** error);
+
+/// Casts `batch` (of `schema`) to `target` (consumes all three inputs); columns missing from the
+/// batch become all-null columns of the target type.
+int ap_cast_batch(struct ArrowSchema* schema, struct ArrowArray* batch, struct ArrowSchema* target,
+                  struct ArrowArray* out, char** error);
+
+/// Arrow's version string (e.g. "26.0.1"), static.
+const char* ap_arrow_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,133 @@
+import CArrowShim
+import CArrowData
+import Table
+
+/// Writes record batches to an Arrow IPC file (the import's sorted spill runs).
+/// Written under a temporary name; ``close()`` fsyncs and renames.
+public final class IPCFileWriter {
+    /// The final path.
+    public let path: String
+    /// Schema of every batch.
+    public let schema: Schema
+    private var handle: OpaquePointer?
+    private let tempPath: String
+
+    /// Creates the file.
+    public init(path: String, schema: Schema) throws {
+        self.path = path
+        self.schema = schema
+        tempPath = AtomicFile.temporaryPath(for: path)
+        var h: OpaquePointer? = nil
+        try withExportedSchema(schema) { s in
+            try shimCall(.io, path: path) { err in ap_ipc_writer_open(tempPath, s, &h, err) }
+        }
+        handle = h
+    }
+
+    deinit {
+        if let handle {
+            ap_ipc_writer_free(handle)
+            AtomicFile.remove(tempPath)
+        }
+    }
+
+    /// Appends a batch.
+    public func write(_ batch: RecordBatch) throws {
+        guard let handle else { throw FormatError(.invalidArgument, "write after close", path: path) }
+        try withExportedBatch(batch) { a in
+            try shimCall(.io, path: path) { err in ap_ipc_writer_write(handle, a, err) }
+        }
+    }
+
+    /// Finishes, fsyncs and renames the file.
+    public func close() throws {
+        guard let h = handle else { return }
+        handle = nil
+        defer { ap_ipc_writer_free(h) }
+        try shimCall(.io, path: path) { err in ap_ipc_writer_close(h, err) }
+        try AtomicFile.commit(temporary: tempPath, to: path)
+    }
+}
+
+/// A memory-mapped Arrow IPC file with random access to its batches.
+public final class IPCFile: @unchecked Sendable {
+    /// The file.
+    public let path: String
+    /// Schema of every batch.
+    public let schema: Schema
+    /// Number of batches.
+    public let batchCount: Int
+    private let handle: OpaquePointer
+
+    /// Opens (memory-maps) `path`.
+    public init(path: String) throws {
+        self.path = path
+        var h: OpaquePointer? = nil
+        var n: CInt = 0
+        schema = try importSchema { out in
+            try shimCall(path: path) { err in ap_ipc_file_open(path, &h, out, &n, err) }
+        }
+        handle = h!
+        batchCount = Int(n)
+    }
+
+    deinit { ap_ipc_file_free(handle) }
+
+    /// Batch `index` (zero-copy from the mapping).
+    public func batch(_ index: Int) throws -> RecordBatch {
+        try importBatch(schema: schema) { out in
+            try shimCall(path: path) { err in ap_ipc_file_read(handle, CInt(index), out, err) }
+            return true
+        }!
+    }
+}
+
+/// Arrow compute kernels AstroPile uses (through the shim).
+public enum ArrowCompute {
+    /// Rows `indices` of the concatenation of `batches` (all with `schema`), or the plain
+    /// concatenation when `indices` is `nil`.
+    public static func concatTake(_ batches: [RecordBatch], schema: Schema, indices: [Int64]?) throws -> RecordBatch {
+        let arrays = UnsafeMutablePointer<ArrowArray>.allocate(capacity: max(batches.count, 1))
+        for (i, b) in batches.enumerated() {
+            ArrowCExport.export(b, to: arrays + i)
+        }
+        defer {
+            for i in 0..<batches.count { carrow_release_array(arrays + i) }
+            arrays.deallocate()
+        }
+        return try withExportedSchema(schema) { s in
+            try importBatch(schema: schema) { out in
+                if let indices {
+                    try indices.withUnsafeBufferPointer { idx in
+                        try shimCall(.invalidArgument) { err in
+                            ap_concat_take(s, arrays, CInt(batches.count), idx.baseAddress, Int64(idx.count), out, err)
+                        }
+                    }
+                } else {
+                    try shimCall(.invalidArgument) { err in
+                        ap_concat_take(s, arrays, CInt(batches.count), nil, 0, out, err)
+                    }
+                }
+                return true
+            }!
+        }
+    }
+
+    /// Casts `batch` to `target`: columns are cast by name (e.g. int64 → float64); target
+    /// columns missing from the batch become all-null.
+    public static func cast(_ batch: RecordBatch, to target: Schema) throws -> RecordBatch {
+        try withExportedSchema(batch.schema) { s in
+            try withExportedBatch(batch) { a in
+                try withExportedSchema(target) { t in
+                    try importBatch(schema: target) { out in
+                        try shimCall(.invalidArgument) { err in ap_cast_batch(s, a, t, out, err) }
+                        return true
+                    }!
+                }
+            }
+        }
+    }
+
+    /// Arrow C++'s version.
+    public static var arrowVersion: String { String(cString: ap_arrow_version()) }
+}

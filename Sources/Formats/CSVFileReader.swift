@@ -1,0 +1,117 @@
+import CArrowShim
+import CArrowData
+import Table
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options for reading CSV (and other delimited text) files.
+public struct CSVOptions: Codable, Sendable, Hashable {
+    /// Field delimiter (one byte).
+    public var delimiter: UInt8 = UInt8(ascii: ",")
+    /// Whether the first line holds column names.
+    public var hasHeader: Bool = true
+    /// Column names to use instead of (or, without a header, in place of) the header.
+    public var columnNames: [String]? = nil
+    /// Block size in bytes for parsing and type inference.
+    public var blockSize: Int = 16 << 20
+    /// Creates default options.
+    public init() {}
+}
+
+/// The compression of an input file, from its name.
+public enum Compression: String, Codable, Sendable {
+    case none, gzip, bzip2
+
+    /// Detects `.gz` / `.bz2` suffixes.
+    public init(path: String) {
+        if path.hasSuffix(".gz") { self = .gzip } else if path.hasSuffix(".bz2") { self = .bzip2 } else { self = .none }
+    }
+}
+
+/// A CSV row that was skipped because it had the wrong number of fields.
+public struct InvalidCSVRow: Sendable, Codable, Hashable {
+    /// One-based line number in the file (the header counts).
+    public let line: Int
+    /// Fields expected.
+    public let expected: Int
+    /// Fields found.
+    public let actual: Int
+    /// The row's text.
+    public let text: String
+}
+
+/// Streams a CSV file (optionally `.gz`/`.bz2`) in record batches through Arrow's CSV reader.
+/// Rows with a wrong number of fields are skipped and listed in ``invalidRows``.
+public final class CSVFileReader: BatchReader {
+    /// The file read.
+    public let path: String
+    /// Columns of every batch.
+    public let schema: Schema
+    private let handle: OpaquePointer
+
+    /// Opens `path`. `types` forces column types by name (others are inferred from the first block).
+    public init(path: String, options: CSVOptions = CSVOptions(), types: Schema? = nil) throws {
+        self.path = path
+        var handle: OpaquePointer? = nil
+        let names = options.columnNames ?? []
+        let cStrings = names.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        let typeSchema = types.map { s -> UnsafeMutablePointer<ArrowSchema> in
+            let c = UnsafeMutablePointer<ArrowSchema>.allocate(capacity: 1)
+            ArrowCExport.export(s, to: c)
+            return c
+        }
+        defer {
+            if let typeSchema { carrow_release_schema(typeSchema); typeSchema.deallocate() }
+        }
+        let compression: CInt = switch Compression(path: path) {
+        case .none: 0
+        case .gzip: 1
+        case .bzip2: 2
+        }
+        schema = try importSchema { schemaOut in
+            try cStrings.withUnsafeBufferPointer { buf in
+                try buf.withMemoryRebound(to: UnsafePointer<CChar>?.self) { p in
+                    var o = ap_csv_options(
+                        delimiter: CChar(bitPattern: options.delimiter),
+                        has_header: options.hasHeader ? 1 : 0,
+                        column_names: names.isEmpty ? nil : p.baseAddress,
+                        n_column_names: CInt(names.count),
+                        column_types: typeSchema,
+                        compression: compression,
+                        block_size: Int64(options.blockSize),
+                        skip_invalid_rows: 1)
+                    try shimCall(path: path) { err in ap_csv_reader_open(path, &o, &handle, schemaOut, err) }
+                }
+            }
+        }
+        self.handle = handle!
+    }
+
+    deinit { ap_reader_free(handle) }
+
+    /// The next batch, or `nil` at the end.
+    public func next() throws -> RecordBatch? {
+        try importBatch(schema: schema) { out in
+            var end: CInt = 0
+            try shimCall(path: path) { err in ap_reader_next(handle, out, &end, err) }
+            return end == 0
+        }
+    }
+
+    /// Rows skipped so far for having the wrong number of fields.
+    public var invalidRows: [InvalidCSVRow] {
+        (0..<ap_reader_invalid_count(handle)).map { i in
+            var line: Int64 = 0
+            var expected: Int32 = 0
+            var actual: Int32 = 0
+            var text: UnsafeMutablePointer<CChar>? = nil
+            ap_reader_invalid_row(handle, i, &line, &expected, &actual, &text)
+            defer { ap_string_free(text) }
+            return InvalidCSVRow(line: Int(line), expected: Int(expected), actual: Int(actual),
+                                 text: text.map { String(cString: $0) } ?? "")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Formats
+import Sky
+import Table
+
+/// Finish: the HATS metadata around the leaves — `partition_info.csv`, `dataset/_metadata`,
+/// `dataset/_common_metadata`, `hats.properties` + `properties`, `skymap.fits` and
+/// `point_map.fits` — and the verification of rows and schemas.
+struct FinishStage {
+    let config: ImportConfig
+    let layout: HATSLayout
+    let leafSchema: Schema
+    let plan: PartitionPlan
+    let histogram: PixelHistogram
+
+    /// Writes the metadata files; returns the total leaf bytes.
+    func writeMetadata(leafRecords: [ReduceRecord], inputs: [ImportInput]) throws -> Int64 {
+        var csv = "Norder,Npix\n"
+        for p in plan.pixels { csv += "\(p.order),\(p.index)\n" }
+        try AtomicFile.write(csv, to: layout.partitionInfoFile)
+
+        let leaves = plan.pixels.map { (path: layout.leafPath($0), relativePath: HATSLayout.leafRelativePath($0)) }
+        try ParquetFileWriter.writeDatasetMetadata(leaves: leaves, schema: leafSchema, metadataPath: layout.metadataFile,
+                                                   commonMetadataPath: layout.commonMetadataFile)
+        try HEALPixMapWriter.write(counts: histogram.counts, order: histogram.order, to: layout.pointMapFile)
+        try HEALPixMapWriter.write(counts: histogram.counts, order: histogram.order, to: layout.skymapFile)
+        let leafBytes = leafRecords.reduce(Int64(0)) { $0 + $1.bytes }
+        try writeProperties(inputs: inputs)
+        return leafBytes
+    }
+
+    /// `hats.properties` and `properties`, with the keys hats-import writes plus AstroPile provenance.
+    func writeProperties(inputs: [ImportInput]) throws {
+        let name = config.catalogName ?? URL(fileURLWithPath: layout.root).lastPathComponent
+        let fraction = plan.pixels.reduce(0.0) { $0 + 1.0 / Double(HealpixPixel.pixelCount(order: $1.order)) }
+        let date = Self.utcMinuteFormatter.string(from: Date())
+        let estsize = (Self.directorySize(layout.root) + 1023) / 1024
+        var lines = ["#HATS catalog"]
+        func add(_ k: String, _ v: String) { lines.append("\(k)=\(v)") }
+        add("obs_collection", name)
+        add("dataproduct_type", config.catalogType)
+        add("hats_nrows", "\(plan.totalRows)")
+        add("hats_col_ra", config.ra)
+        add("hats_col_dec", config.dec)
+        add("hats_col_healpix", "_healpix_29")
+        add("hats_col_healpix_order", "29")
+        add("hats_npix_suffix", ".parquet")
+        add("hats_skymap_order", "\(histogram.order)")
+        add("hats_builder", "astropile v\(AstroPileVersion.string), arrow v\(ArrowCompute.arrowVersion)")
+        add("hats_creation_date", date)
+        add("hats_estsize", "\(estsize)")
+        add("hats_release_date", "2025-08-22")
+        add("hats_version", "v1.0")
+        add("hats_max_rows", "\(config.constantOrder == nil ? config.threshold : config.threshold)")
+        add("hats_order", "\(plan.maxPixelOrder ?? 0)")
+        add("moc_sky_fraction", String(format: "%.5f", fraction))
+        add("astropile_version", AstroPileVersion.string)
+        add("astropile_config_hash", config.configHash)
+        add("astropile_inputs", Self.escape(inputs.map(\.path).joined(separator: " ")))
+        add("astropile_input_count", "\(inputs.count)")
+        let text = lines.joined(separator: "\n") + "\n"
+        try AtomicFile.write(text, to: layout.propertiesFile)
+        try AtomicFile.write(text, to: layout.legacyPropertiesFile)
+    }
+
+    /// Java-properties escaping of a value (backslash, newlines).
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static let utcMinuteFormatter: DateFormatter = {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd'T'HH:mm'UTC'"
+        return f
+    }()
+
+    /// Total bytes of the regular files under `path`.
+    static func directorySize(_ path: String) -> Int64 {
+        guard let e = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        while let item = e.nextObject() as? String {
+            if let a = try? FileManager.default.attributesOfItem(atPath: path + "/" + item),
+               a[.type] as? FileAttributeType == .typeRegular, let s = a[.size] as? NSNumber {
+                total += s.int64Value
+            }
+        }
+        return total
+    }
+
+    /// Checks every leaf: row count from its footer equals the plan's, and its schema equals
+    /// `_common_metadata`'s (as hats-import's verification pipeline does). Returns problems.
+    func verify() throws -> [String] {
+        var problems: [String] = []
+        let common = try ParquetFileReader.info(path: layout.commonMetadataFile).schema
+        for (i, pixel) in plan.pixels.enumerated() {
+            let path = layout.leafPath(pixel)
+            do {
+                let info = try ParquetFileReader.info(path: path)
+                if Int64(info.rows) != plan.rowCounts[i] {
+                    problems.append("\(path): \(info.rows) rows, expected \(plan.rowCounts[i])")
+                }
+                if info.schema.fields != common.fields {
+                    problems.append("\(path): schema differs from _common_metadata")
+                }
+                if info.schema.fields.first?.name != "_healpix_29" {
+                    problems.append("\(path): _healpix_29 is not column 0")
+                }
+            } catch {
+                problems.append("\(path): \(error)")
+            }
+        }
+        return problems
+    }
+}
+
+/// AstroPile's version.
+public enum AstroPileVersion {
+    /// Semantic version string.
+    public static let string = "0.1.0"
+}

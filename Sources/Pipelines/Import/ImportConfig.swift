@@ -1,0 +1,152 @@
+import Foundation
+import Formats
+import Sky
+import Yams
+
+/// The input file format of an import.
+public enum InputFormat: String, Codable, Sendable, CaseIterable {
+    case csv, parquet, fits
+
+    /// Guesses the format from a file name (`.csv`, `.csv.gz`, `.parquet`, `.fits`, `.fits.gz`, `.fit`…).
+    public static func detect(_ path: String) -> InputFormat? {
+        var name = path.lowercased()
+        for suffix in [".gz", ".bz2"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        if name.hasSuffix(".csv") || name.hasSuffix(".txt") || name.hasSuffix(".tsv") { return .csv }
+        if name.hasSuffix(".parquet") || name.hasSuffix(".pq") { return .parquet }
+        if name.hasSuffix(".fits") || name.hasSuffix(".fit") || name.hasSuffix(".fts") { return .fits }
+        return nil
+    }
+}
+
+/// Everything that defines an import, from a YAML file (`--config`) and/or CLI flags.
+/// Its canonical hash (``configHash``) identifies a run for resuming.
+public struct ImportConfig: Codable, Sendable, Hashable {
+    /// Input files or glob patterns (`*`, `?`, `[…]` in the file name part).
+    public var inputs: [String]
+    /// The catalog folder to write.
+    public var output: String
+    /// Input format; `nil` detects it from each file name.
+    public var format: InputFormat?
+    /// Right-ascension column (degrees).
+    public var ra: String = "ra"
+    /// Declination column (degrees).
+    public var dec: String = "dec"
+    /// Columns to keep (all when `nil`); ra/dec are always kept.
+    public var columns: [String]?
+    /// The catalog's name (`obs_collection`); defaults to the output folder's name.
+    public var catalogName: String?
+    /// HATS `dataproduct_type`.
+    public var catalogType: String = "object"
+    /// Deepest partition order.
+    public var highestOrder: Int = 10
+    /// Shallowest partition order.
+    public var lowestOrder: Int = 0
+    /// Maximum rows per partition.
+    public var threshold: Int64 = 1_000_000
+    /// Partition at exactly this order, with no threshold.
+    public var constantOrder: Int?
+    /// Merge empty siblings into their parent (hats-import's `drop_empty_siblings`, default true).
+    public var dropEmptySiblings: Bool = true
+    /// FITS HDU to read (the first binary table by default).
+    public var hdu: FITSHDUSelector?
+    /// CSV parsing options.
+    public var csv: CSVOptions = CSVOptions()
+    /// A Parquet file whose schema gives the columns and types to use (resolves schema conflicts).
+    public var schemaFile: String?
+    /// Parallel workers (default: the number of cores).
+    public var jobs: Int?
+    /// Memory budget in bytes (default 1 GiB).
+    public var memoryBytes: Int64 = 1 << 30
+    /// Folder for resume state and spill files (default `<output>.astropile-work`).
+    public var tmp: String?
+    /// Parquet options for the leaves.
+    public var parquet: ParquetWriteOptions = ParquetWriteOptions()
+
+    /// A configuration with defaults for everything but inputs and output.
+    public init(inputs: [String], output: String) {
+        self.inputs = inputs
+        self.output = output
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case inputs, output, format, ra, dec, columns, catalogName, catalogType, highestOrder, lowestOrder, threshold,
+             constantOrder, dropEmptySiblings, hdu, csv, schemaFile, jobs, memoryBytes, tmp, parquet
+    }
+
+    /// Decodes a configuration; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var s = ImportConfig(inputs: try c.decode([String].self, forKey: .inputs), output: try c.decode(String.self, forKey: .output))
+        s.format = try c.decodeIfPresent(InputFormat.self, forKey: .format)
+        s.ra = try c.decodeIfPresent(String.self, forKey: .ra) ?? s.ra
+        s.dec = try c.decodeIfPresent(String.self, forKey: .dec) ?? s.dec
+        s.columns = try c.decodeIfPresent([String].self, forKey: .columns)
+        s.catalogName = try c.decodeIfPresent(String.self, forKey: .catalogName)
+        s.catalogType = try c.decodeIfPresent(String.self, forKey: .catalogType) ?? s.catalogType
+        s.highestOrder = try c.decodeIfPresent(Int.self, forKey: .highestOrder) ?? s.highestOrder
+        s.lowestOrder = try c.decodeIfPresent(Int.self, forKey: .lowestOrder) ?? s.lowestOrder
+        s.threshold = try c.decodeIfPresent(Int64.self, forKey: .threshold) ?? s.threshold
+        s.constantOrder = try c.decodeIfPresent(Int.self, forKey: .constantOrder)
+        s.dropEmptySiblings = try c.decodeIfPresent(Bool.self, forKey: .dropEmptySiblings) ?? s.dropEmptySiblings
+        s.hdu = try c.decodeIfPresent(FITSHDUSelector.self, forKey: .hdu)
+        s.csv = try c.decodeIfPresent(CSVOptions.self, forKey: .csv) ?? s.csv
+        s.schemaFile = try c.decodeIfPresent(String.self, forKey: .schemaFile)
+        s.jobs = try c.decodeIfPresent(Int.self, forKey: .jobs)
+        s.memoryBytes = try c.decodeIfPresent(Int64.self, forKey: .memoryBytes) ?? s.memoryBytes
+        s.tmp = try c.decodeIfPresent(String.self, forKey: .tmp)
+        s.parquet = try c.decodeIfPresent(ParquetWriteOptions.self, forKey: .parquet) ?? s.parquet
+        self = s
+    }
+
+    /// Loads a YAML configuration file.
+    public static func load(yaml path: String) throws -> ImportConfig {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        do {
+            return try YAMLDecoder().decode(ImportConfig.self, from: text)
+        } catch {
+            throw ImportError.configuration("\(path): \(error)")
+        }
+    }
+
+    /// The partitioning settings.
+    public var alignment: AlignmentConfig {
+        AlignmentConfig(highestOrder: highestOrder, lowestOrder: lowestOrder, threshold: threshold,
+                        dropEmptySiblings: dropEmptySiblings, constantOrder: constantOrder)
+    }
+
+    /// The histogram (mapping) order: the constant order, or the highest order.
+    public var mappingOrder: Int { constantOrder ?? highestOrder }
+
+    /// Worker count in effect.
+    public var effectiveJobs: Int { max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// The work folder in effect.
+    public var workDirectory: String { tmp ?? (output.hasSuffix("/") ? String(output.dropLast()) : output) + ".astropile-work" }
+
+    /// The settings that determine the output (jobs, memory and tmp do not), as canonical JSON.
+    public var canonicalJSON: String {
+        var c = self
+        c.jobs = nil
+        c.memoryBytes = 0
+        c.tmp = nil
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? e.encode(c)) ?? Data(), as: UTF8.self)
+    }
+
+    /// A stable hash of ``canonicalJSON`` (FNV-1a 64, hex): the run's identity for resuming.
+    public var configHash: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in canonicalJSON.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return String(h, radix: 16).leftPadded(16)
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int, with c: Character = "0") -> String {
+        count >= n ? self : String(repeating: c, count: n - count) + self
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Formats
+import Table
+
+/// One input file of an import, as planned.
+public struct ImportInput: Codable, Sendable, Hashable {
+    /// Position in the (sorted) input list; fixes the tie-break order of equal `_healpix_29`.
+    public let index: Int
+    /// The file.
+    public let path: String
+    /// Its format.
+    public let format: InputFormat
+    /// Size in bytes at planning time.
+    public let byteCount: Int64
+}
+
+/// Opens the right streaming reader for an input.
+enum InputReaders {
+    /// A reader for `input`; `types` forces CSV column types (from the unified schema).
+    static func open(_ input: ImportInput, config: ImportConfig, types: Schema?, batchRows: Int) throws -> any BatchReader {
+        switch input.format {
+        case .csv:
+            return try CSVFileReader(path: input.path, options: config.csv, types: types)
+        case .parquet:
+            return try ParquetFileReader(path: input.path, columns: nil, batchRows: batchRows)
+        case .fits:
+            return try FITSTableReader(path: input.path, hdu: config.hdu ?? .firstTable, columns: nil, batchRows: batchRows)
+        }
+    }
+
+    /// Expands glob patterns into sorted, de-duplicated file paths.
+    static func expand(_ patterns: [String]) throws -> [String] {
+        var out: [String] = []
+        for pattern in patterns {
+            if pattern.contains(where: { "*?[".contains($0) }) {
+                var g = glob_t()
+                defer { globfree(&g) }
+                if glob(pattern, 0, nil, &g) == 0 {
+                    for i in 0..<Int(g.gl_pathc) {
+                        if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
+                    }
+                }
+            } else {
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: pattern, isDirectory: &isDir), isDir.boolValue {
+                    let items = (try? FileManager.default.contentsOfDirectory(atPath: pattern)) ?? []
+                    out.append(contentsOf: items.filter { InputFormat.detect($0) != nil }.map { pattern + "/" + $0 })
+                } else {
+                    out.append(pattern)
+                }
+            }
+        }
+        var seen = Set<String>()
+        return out.sorted().filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Formats
+import Table
+
+/// Plan stage: find the inputs, read every schema (headers and footers only), unify them.
+struct ImportPlanner {
+    let config: ImportConfig
+
+    struct Result {
+        var inputs: [ImportInput]
+        var rejectedFiles: [RejectedFile]
+        /// The unified input columns (no `_healpix_29`).
+        var schema: Schema
+    }
+
+    func plan() throws -> Result {
+        let paths = try InputReaders.expand(config.inputs)
+        guard !paths.isEmpty else { throw ImportError.noInputs(config.inputs) }
+        var inputs: [ImportInput] = []
+        for (i, p) in paths.enumerated() {
+            guard let format = config.format ?? InputFormat.detect(p) else {
+                throw ImportError.configuration("cannot tell the format of \(p) from its name; pass --format csv|parquet|fits")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? NSNumber)?.int64Value
+            guard let size else { throw ImportError.noInputs([p]) }
+            inputs.append(ImportInput(index: i, path: p, format: format, byteCount: size))
+        }
+        var rejected: [RejectedFile] = []
+        var schemas: [(path: String, schema: Schema)] = []
+        var readable: [ImportInput] = []
+        for input in inputs {
+            do {
+                let reader = try InputReaders.open(input, config: config, types: nil, batchRows: 1024)
+                schemas.append((input.path, reader.schema))
+                readable.append(input)
+            } catch {
+                rejected.append(RejectedFile(path: input.path, reason: "\(error)"))
+            }
+        }
+        var schema: Schema
+        if let schemaFile = config.schemaFile {
+            do {
+                schema = try ParquetFileReader.info(path: schemaFile).schema
+            } catch {
+                throw ImportError.configuration("cannot read --schema \(schemaFile): \(error)")
+            }
+            schema = Schema(schema.fields.filter { $0.name != "__index_level_0__" })
+        } else if schemas.isEmpty {
+            throw ImportError.configuration("no input could be read: " + rejected.map { "\($0.path): \($0.reason)" }.joined(separator: "; "))
+        } else {
+            do {
+                schema = try SchemaUnifier.unify(schemas)
+            } catch let c as SchemaUnifier.Conflict {
+                throw ImportError.schemaConflict(c.description)
+            }
+        }
+        schema = Schema(schema.fields.filter { $0.name != "_healpix_29" })
+        if let keep = config.columns {
+            var names = keep
+            for c in [config.ra, config.dec] where !names.contains(c) { names.append(c) }
+            let missing = names.filter { schema.index(of: $0) == nil }
+            guard missing.isEmpty else {
+                throw ImportError.configuration("--columns names columns the inputs do not have: \(missing.joined(separator: ", "))")
+            }
+            schema = Schema(names.map { schema.fields[schema.index(of: $0)!] })
+        }
+        for c in [config.ra, config.dec] {
+            guard let f = schema.fields.first(where: { $0.name == c }) else {
+                throw ImportError.coordinateColumns("no column '\(c)' in the inputs (columns: \(schema.names.prefix(20).joined(separator: ", "))); set --ra/--dec")
+            }
+            guard f.type.isFloatingPoint || f.type.isInteger else {
+                throw ImportError.coordinateColumns("column '\(c)' is \(f.type), not numeric degrees")
+            }
+        }
+        // Null-typed columns (all null everywhere) cannot be written meaningfully by every reader; keep as null.
+        return Result(inputs: readable, rejectedFiles: rejected, schema: schema)
+    }
+}

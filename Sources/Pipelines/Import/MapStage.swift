@@ -1,0 +1,272 @@
+import Foundation
+import Formats
+import Sky
+import Table
+
+/// Map + spill: reads one input once, in batches; computes `_healpix_29`; rejects rows without
+/// valid coordinates; sorts rows by `_healpix_29` (ties in row order) in chunks bounded by the
+/// memory budget; writes each chunk as a sorted Arrow IPC run; counts rows per pixel at the
+/// mapping order. A file that fails while being read is rejected whole: its runs are deleted.
+struct MapStage {
+    let config: ImportConfig
+    let state: WorkState
+    /// Unified input columns.
+    let inputSchema: Schema
+    /// `_healpix_29` + input columns: the leaf schema.
+    let leafSchema: Schema
+    /// Bytes a worker may hold before spilling a run.
+    let chunkBytes: Int
+    /// Rows per batch in a run file.
+    static let runBatchRows = 65_536
+    /// How many rejected rows are listed per file (all are counted).
+    static let rejectedSampleLimit = 100
+
+    static let healpixField = Field("_healpix_29", .int64, nullable: true)
+
+    /// Maps one input; always returns a record (mapped or rejected) unless interrupted.
+    func map(_ input: ImportInput, progress: ProgressReporter) throws -> MapRecord {
+        var record = MapRecord(status: .mapped, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
+                               rejectedRowSamples: [], runs: [], error: nil)
+        var pending: [(batch: RecordBatch, hpx: [Int64], valid: [Int32]?)] = []
+        var pendingBytes = 0
+        var histogram: [Int64: Int64] = [:]
+        var chunk = 0
+        let shift = Int64(2 * (29 - config.mappingOrder))
+        var reportedBytes: Int64 = 0
+
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            let run = try writeRun(pending, input: input.index, chunk: chunk, histogram: &histogram, shift: shift)
+            if let run { record.runs.append(run) }
+            chunk += 1
+            pending.removeAll(keepingCapacity: true)
+            pendingBytes = 0
+        }
+
+        do {
+            let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: 65_536)
+            var rowBase: Int64 = 0
+            while let raw = try reader.next() {
+                try Interruption.check()
+                let batch = try conform(raw, path: input.path)
+                let (hpx, valid, rejected) = try coordinates(batch, path: input.path, rowBase: rowBase)
+                record.rejectedRows += Int64(rejected.count)
+                for r in rejected where record.rejectedRowSamples.count < Self.rejectedSampleLimit {
+                    record.rejectedRowSamples.append(r)
+                }
+                record.rowsRead += Int64(batch.length)
+                record.rowsPlaced += Int64(valid?.count ?? batch.length)
+                rowBase += Int64(batch.length)
+                pending.append((batch, hpx, valid))
+                pendingBytes += Self.estimateBytes(batch) + hpx.count * 8
+                if pendingBytes >= chunkBytes { try flush() }
+                // progress in input bytes, approximated by the share of rows read
+                if let parquet = reader as? ParquetFileReader, parquet.rowCount > 0 {
+                    let share = Int64(Double(input.byteCount) * Double(rowBase) / Double(parquet.rowCount))
+                    progress.advance(max(0, share - reportedBytes)); reportedBytes = max(reportedBytes, share)
+                }
+            }
+            try flush()
+            if let csv = reader as? CSVFileReader {
+                for bad in csv.invalidRows {
+                    record.rejectedRows += 1
+                    record.rowsRead += 1
+                    if record.rejectedRowSamples.count < Self.rejectedSampleLimit {
+                        record.rejectedRowSamples.append(RejectedRow(
+                            path: input.path, position: "line \(bad.line)",
+                            reason: "expected \(bad.expected) fields, found \(bad.actual): \(bad.text.prefix(200))"))
+                    }
+                }
+            }
+        } catch ImportError.interrupted {
+            for run in record.runs { AtomicFile.remove(state.runDirectory + "/" + run.file) }
+            throw ImportError.interrupted
+        } catch {
+            for run in record.runs { AtomicFile.remove(state.runDirectory + "/" + run.file) }
+            progress.advance(max(0, input.byteCount - reportedBytes))
+            return MapRecord(status: .rejected, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
+                             rejectedRowSamples: [], runs: [], error: "\(error)")
+        }
+        progress.advance(max(0, input.byteCount - reportedBytes))
+        try writeHistogram(histogram, input: input.index)
+        return record
+    }
+
+    /// Brings a batch to the unified schema (casts, missing columns as nulls, column selection).
+    func conform(_ batch: RecordBatch, path: String) throws -> RecordBatch {
+        if batch.schema.fields.map(\.name) == inputSchema.fields.map(\.name),
+           batch.schema.fields.map(\.type) == inputSchema.fields.map(\.type) {
+            return RecordBatch(schema: inputSchema, columns: batch.columns, length: batch.length)
+        }
+        // Select what exists by name first (zero-copy), then let Arrow cast the rest.
+        let present = inputSchema.fields.compactMap { batch.schema.index(of: $0.name) }
+        let selected = batch.selecting(present)
+        if selected.schema.fields.map(\.name) == inputSchema.fields.map(\.name),
+           selected.schema.fields.map(\.type) == inputSchema.fields.map(\.type) {
+            return RecordBatch(schema: inputSchema, columns: selected.columns, length: selected.length)
+        }
+        do {
+            let cast = try ArrowCompute.cast(Self.strippingMetadata(selected), to: inputSchema)
+            return RecordBatch(schema: inputSchema, columns: cast.columns, length: cast.length)
+        } catch {
+            throw FormatError(.corruptInput, "cannot convert to the planned schema: \(error)", path: path)
+        }
+    }
+
+    static func strippingMetadata(_ b: RecordBatch) -> RecordBatch {
+        RecordBatch(schema: Schema(b.schema.fields), columns: b.columns, length: b.length)
+    }
+
+    /// `_healpix_29` of every row, the valid rows (nil when all are), and the rejected rows.
+    func coordinates(_ batch: RecordBatch, path: String, rowBase: Int64) throws
+        -> (hpx: [Int64], valid: [Int32]?, rejected: [RejectedRow])
+    {
+        guard let raCol = batch.column(config.ra), let decCol = batch.column(config.dec),
+              let (ra, raValid) = raCol.doubles(), let (dec, decValid) = decCol.doubles() else {
+            throw FormatError(.corruptInput, "ra/dec columns '\(config.ra)'/'\(config.dec)' missing or not numeric", path: path)
+        }
+        let n = batch.length
+        var hpx = [Int64](repeating: 0, count: n)
+        var rejected: [RejectedRow] = []
+        var bad: [Int] = []
+        for i in 0..<n {
+            let nullCoord = (raValid.map { !$0[i] } ?? false) || (decValid.map { !$0[i] } ?? false)
+            if nullCoord {
+                bad.append(i)
+                rejected.append(RejectedRow(path: path, position: "row \(rowBase + Int64(i))", reason: "ra or dec is null"))
+            } else if let problem = SkyCoordinateCheck.validate(ra: ra[i], dec: dec[i]) {
+                bad.append(i)
+                rejected.append(RejectedRow(path: path, position: "row \(rowBase + Int64(i))",
+                                            reason: "\(problem) (ra=\(ra[i]), dec=\(dec[i]))"))
+            }
+        }
+        if bad.isEmpty {
+            ra.withUnsafeBufferPointer { r in
+                dec.withUnsafeBufferPointer { d in
+                    hpx.withUnsafeMutableBufferPointer { h in
+                        HEALPix.nestedIndices(ra: r, dec: d, order: 29, into: h)
+                    }
+                }
+            }
+            return (hpx, nil, [])
+        }
+        var valid: [Int32] = []
+        valid.reserveCapacity(n - bad.count)
+        var b = 0
+        for i in 0..<n {
+            if b < bad.count && bad[b] == i { b += 1; continue }
+            valid.append(Int32(i))
+            hpx[i] = HEALPix.nestedIndex(ra: ra[i], dec: dec[i], order: 29)
+        }
+        return (hpx, valid, rejected)
+    }
+
+    /// Sorts the pending batches' valid rows by `_healpix_29` (ties: input order) and writes them
+    /// as one run file in fixed-size batches.
+    func writeRun(_ pending: [(batch: RecordBatch, hpx: [Int64], valid: [Int32]?)], input: Int, chunk: Int,
+                  histogram: inout [Int64: Int64], shift: Int64) throws -> SpillRun? {
+        // Global positions of valid rows in the concatenation, and their keys.
+        var keys: [Int64] = []
+        var positions: [Int64] = []
+        var base: Int64 = 0
+        for p in pending {
+            if let valid = p.valid {
+                for v in valid { keys.append(p.hpx[Int(v)]); positions.append(base + Int64(v)) }
+            } else {
+                keys.append(contentsOf: p.hpx)
+                positions.append(contentsOf: (0..<Int64(p.hpx.count)).map { base + $0 })
+            }
+            base += Int64(p.batch.length)
+        }
+        guard !keys.isEmpty else { return nil }
+        let order = RowSort.stableOrder(keys)
+        var sortedPositions = [Int64](repeating: 0, count: order.count)
+        var sortedKeys = [Int64](repeating: 0, count: order.count)
+        for (i, o) in order.enumerated() {
+            sortedPositions[i] = positions[Int(o)]
+            sortedKeys[i] = keys[Int(o)]
+        }
+        // Histogram at the mapping order from the sorted keys (run-length counts).
+        var i = 0
+        while i < sortedKeys.count {
+            let pixel = sortedKeys[i] >> shift
+            var j = i + 1
+            while j < sortedKeys.count && sortedKeys[j] >> shift == pixel { j += 1 }
+            histogram[pixel, default: 0] += Int64(j - i)
+            i = j
+        }
+        // Prepend the `_healpix_29` column (unsorted, per batch) and take in sorted order.
+        var withHpx: [RecordBatch] = []
+        for p in pending {
+            withHpx.append(p.batch.inserting(Self.healpixField, .primitive(.int64, p.hpx), at: 0))
+        }
+        let sorted = try ArrowCompute.concatTake(withHpx, schema: leafSchema, indices: sortedPositions)
+        let name = "\(input)-\(chunk).arrow"
+        let writer = try IPCFileWriter(path: state.runDirectory + "/" + name, schema: leafSchema)
+        var run = SpillRun(file: name, batchFirst: [], batchLast: [], batchRows: [])
+        var start = 0
+        while start < sorted.length {
+            let end = min(start + Self.runBatchRows, sorted.length)
+            try writer.write(sorted.slice(start..<end))
+            run.batchFirst.append(sortedKeys[start])
+            run.batchLast.append(sortedKeys[end - 1])
+            run.batchRows.append(end - start)
+            start = end
+        }
+        try writer.close()
+        return run
+    }
+
+    func writeHistogram(_ histogram: [Int64: Int64], input: Int) throws {
+        var flat: [Int64] = []
+        flat.reserveCapacity(histogram.count * 2)
+        for (k, v) in histogram.sorted(by: { $0.key < $1.key }) { flat.append(k); flat.append(v) }
+        try AtomicFile.write(flat.withUnsafeBytes { Array($0) }, to: state.histogramFile(input))
+    }
+
+    /// Approximate bytes held by a batch's buffers.
+    static func estimateBytes(_ batch: RecordBatch) -> Int {
+        func size(_ a: ArrayData) -> Int {
+            a.buffers.reduce(0) { $0 + ($1?.byteCount ?? 0) } + a.children.reduce(0) { $0 + size($1) }
+        }
+        return batch.columns.reduce(0) { $0 + size($1) }
+    }
+}
+
+/// Sorting helpers for `_healpix_29` keys.
+enum RowSort {
+    /// The permutation that sorts `keys` ascending, equal keys keeping their positions' order.
+    /// LSD radix sort on the 64-bit keys (8 passes of 8 bits, skipping constant bytes).
+    static func stableOrder(_ keys: [Int64]) -> [Int32] {
+        let n = keys.count
+        var idx = [Int32](unsafeUninitializedCapacity: n) { buf, c in
+            for i in 0..<n { buf[i] = Int32(i) }
+            c = n
+        }
+        guard n > 1 else { return idx }
+        var tmp = [Int32](repeating: 0, count: n)
+        keys.withUnsafeBufferPointer { k in
+            var counts = [Int](repeating: 0, count: 256)
+            for pass in 0..<8 {
+                let shift = UInt64(pass * 8)
+                for b in 0..<256 { counts[b] = 0 }
+                for i in 0..<n { counts[Int((UInt64(bitPattern: k[i]) >> shift) & 0xff)] += 1 }
+                if counts.contains(n) { continue }  // all keys share this byte
+                var sum = 0
+                for b in 0..<256 { let c = counts[b]; counts[b] = sum; sum += c }
+                idx.withUnsafeBufferPointer { src in
+                    tmp.withUnsafeMutableBufferPointer { dst in
+                        for i in 0..<n {
+                            let s = src[i]
+                            let b = Int((UInt64(bitPattern: k[Int(s)]) >> shift) & 0xff)
+                            dst[counts[b]] = s
+                            counts[b] += 1
+                        }
+                    }
+                }
+                swap(&idx, &tmp)
+            }
+        }
+        return idx
+    }
+}

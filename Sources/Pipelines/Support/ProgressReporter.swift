@@ -1,0 +1,69 @@
+import Foundation
+
+/// Per-stage progress on stderr: a self-overwriting line with count, rate and ETA on a terminal,
+/// plain lines every few seconds otherwise. Thread-safe.
+public final class ProgressReporter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let stage: String
+    private let unit: String
+    private let total: Int64?
+    private var done: Int64 = 0
+    private let start = Date()
+    private var lastPrint = Date.distantPast
+    private let isTTY: Bool
+    private let interval: TimeInterval
+    private let enabled: Bool
+
+    /// Starts reporting `stage`, counting `unit`s out of `total` (if known).
+    public init(stage: String, unit: String, total: Int64?, enabled: Bool = true) {
+        self.stage = stage
+        self.unit = unit
+        self.total = total
+        isTTY = isatty(2) != 0
+        interval = isTTY ? 0.2 : 10
+        self.enabled = enabled
+    }
+
+    /// Adds `n` finished units.
+    public func advance(_ n: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        done += n
+        let now = Date()
+        if enabled, now.timeIntervalSince(lastPrint) >= interval {
+            lastPrint = now
+            emit(final: false)
+        }
+    }
+
+    /// Prints the final line of the stage.
+    public func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if enabled { emit(final: true) }
+    }
+
+    private func emit(final: Bool) {
+        let elapsed = max(Date().timeIntervalSince(start), 1e-6)
+        let rate = Double(done) / elapsed
+        var line = "\(stage): \(Self.format(done))"
+        if let total { line += "/\(Self.format(total))" }
+        line += " \(unit), \(Self.format(Int64(rate)))/s"
+        if let total, !final, rate > 0, total > done {
+            line += ", ETA \(Self.duration(Double(total - done) / rate))"
+        }
+        if final { line += ", \(Self.duration(elapsed))" }
+        let text = isTTY ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func format(_ n: Int64) -> String {
+        if n >= 10_000_000 { return String(format: "%.1fM", Double(n) / 1e6) }
+        if n >= 10_000 { return String(format: "%.1fk", Double(n) / 1e3) }
+        return "\(n)"
+    }
+
+    static func duration(_ s: Double) -> String {
+        if s < 60 { return String(format: "%.1fs", s) }
+        if s < 3600 { return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) }
+        return String(format: "%dh%02dm", Int(s) / 3600, (Int(s) % 3600) / 60)
+    }
+}

@@ -1,0 +1,4 @@
+import AstroPileCLI
+import Foundation
+
+exit(AstroPileCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Paths and helpers shared by the test targets: the package root, the project venv's Python,
+/// the shared fixtures, per-test temporary folders.
+public enum TestSupport {
+    /// The package root (three levels above this file).
+    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/fixtures` beside the package root. Tests fail (not skip) when it is missing.
+    public static var fixtures: URL {
+        root.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    }
+
+    /// A fixture's path, failing loudly when it does not exist.
+    public static func fixture(_ relative: String) throws -> String {
+        let p = fixtures.appendingPathComponent(relative).path
+        guard FileManager.default.fileExists(atPath: p) else {
+            throw TestSupportError("missing fixture \(p): the repository must sit beside shared/ (see README)")
+        }
+        return p
+    }
+
+    /// The project venv's python (`.venv/bin/python`, made by `make setup`).
+    public static var python: String { root.appendingPathComponent(".venv/bin/python").path }
+
+    /// A fresh temporary folder for one test.
+    public static func temporaryDirectory(_ name: String = "test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("astropile-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs a Python script with the venv's interpreter; returns stdout, throws with stderr on failure.
+    @discardableResult
+    public static func runPython(_ script: String, arguments: [String] = []) throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw TestSupportError("no venv python at \(python): run `make setup`")
+        }
+        return try run(python, ["-c", script] + arguments)
+    }
+
+    /// Runs a program; returns stdout, throws with stderr when it exits non-zero.
+    @discardableResult
+    public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+        let result = try runStatus(program, arguments, environment: environment)
+        guard result.status == 0 else {
+            throw TestSupportError("\(program) \(arguments.prefix(3).joined(separator: " ")) exited \(result.status):\n\(result.stderr)\n\(result.stdout.suffix(2000))")
+        }
+        return result.stdout
+    }
+
+    /// Runs a program and returns its exit status and output.
+    public static func runStatus(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = arguments
+        if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let outData = ReadBuffer(out.fileHandleForReading)
+        let errData = ReadBuffer(err.fileHandleForReading)
+        p.waitUntilExit()
+        return (p.terminationStatus, outData.text(), errData.text())
+    }
+}
+
+/// Drains a pipe on a background thread so a chatty child never blocks.
+final class ReadBuffer: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+    init(_ handle: FileHandle) {
+        DispatchQueue.global().async {
+            self.data = handle.readDataToEndOfFile()
+            self.done.signal()
+        }
+    }
+    func text() -> String {
+        done.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A failure in test set-up (missing fixture or tool): always fails the test.
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
