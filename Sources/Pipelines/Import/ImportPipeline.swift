@@ -168,7 +168,7 @@ public struct ImportPipeline {
         }
         if let saved = WorkState.read(AlignmentRecord.self, from: state.alignmentFile) {
             let pixels = zip(saved.orders, saved.indices).map { HealpixPixel(order: $0, index: $1) }
-            return (try PartitionPlan(pixels: pixels, rowCounts: saved.counts, highestOrder: config.highestOrder), histogram)
+            return (try PartitionPlan(pixels: pixels, rowCounts: saved.counts, highestOrder: config.mappingOrder), histogram)
         }
         let plan: PartitionPlan
         do {

@@ -52,7 +52,8 @@ public struct HealpixPixel: Hashable, Comparable, Sendable, CustomStringConverti
     /// The pixel one order coarser that contains this one, or `nil` at order 0.
     public var parent: HealpixPixel? { order == 0 ? nil : ancestor(atOrder: order - 1) }
 
-    /// The four pixels one order finer inside this one, in index order.
+    /// The four pixels one order finer inside this one, in index order (order 29 has none: a
+    /// programmer error).
     public var children: [HealpixPixel] {
         range(atOrder: order + 1).map { HealpixPixel(order: order + 1, index: $0) }
     }

@@ -12,6 +12,9 @@ extension PartitionPlan {
     ///   threshold together and more than one child holds something (a lone non-empty child keeps
     ///   its own, finer order); without, each non-empty pixel of the coarsest order that fits the
     ///   threshold is one partition.
+    /// - Like hats-import (`use_lower_order=True`), the merging starts from the coarsest order above
+    ///   the lowest at which no pixel exceeds the threshold, so with `dropEmptySiblings` a lone
+    ///   pixel stays no finer than that order (``AlignmentConfig/useLowerOrder``).
     ///
     /// Thresholds count rows, or bytes from `sizes` when ``AlignmentConfig/byteThreshold`` is set;
     /// partition row counts always come from `rows`. Both histograms may be finer than the highest
