@@ -67,7 +67,7 @@ enum FITSErrorStack {
         var messages: [String] = []
         var buffer = [CChar](repeating: 0, count: Int(FLEN_ERRMSG) + 1)
         while ffgmsg(&buffer) != 0 {
-            let message = String(cString: buffer).trimmingTrailingSpaces()
+            let message = String(cString: buffer).fitsTrailingBlanksRemoved()
             if !message.isEmpty { messages.append(message) }
             buffer[0] = 0
         }
@@ -99,14 +99,14 @@ extension FormatError {
 
 extension String {
     /// This string without trailing blanks (cfitsio pads its messages and values).
-    func trimmingTrailingSpaces() -> String {
+    func fitsTrailingBlanksRemoved() -> String {
         var s = Substring(self)
         while let last = s.last, last == " " { s.removeLast() }
         return String(s)
     }
 
     /// This string without leading and trailing blanks.
-    func trimmingSpaces() -> String {
+    func fitsBlanksRemoved() -> String {
         var s = Substring(self)
         while let first = s.first, first == " " { s.removeFirst() }
         while let last = s.last, last == " " { s.removeLast() }

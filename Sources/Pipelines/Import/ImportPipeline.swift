@@ -67,6 +67,7 @@ public struct ImportPipeline {
                 let input = todo[i]
                 let result = try mapStage.map(input, progress: progress)
                 try WorkState.write(result, to: state.mapMarker(input.index))
+                CrashHook.completed("map")
             }
             try Interruption.check()
             progress.finish()
@@ -93,6 +94,7 @@ public struct ImportPipeline {
                 try Interruption.check()
                 let r = try reduce.reduce(pixel, expectedRows: plan.rowCounts[i], files: caches.cache())
                 try WorkState.write(r, to: state.reduceMarker(pixel))
+                CrashHook.completed("reduce")
                 progress.advance(r.rows)
             }
             try Interruption.check()

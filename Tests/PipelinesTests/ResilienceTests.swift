@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import Formats
+import Pipelines
+import TestSupport
+
+/// Kill-and-resume and corrupt inputs, through the real `astropile` executable.
+@Suite(.serialized) struct ResilienceTests {
+    static var executable: String { TestSupport.root.appendingPathComponent(".build/debug/astropile").path }
+
+    /// Writes `files` CSVs of `rows` rows each, with a few clusters.
+    static func makeInputs(in dir: URL, files: Int, rows: Int) throws -> [String] {
+        var generator = SplitMix(seed: 42)
+        var paths: [String] = []
+        var id = 0
+        for f in 0..<files {
+            var text = "id,ra,dec,mag\n"
+            for _ in 0..<rows {
+                let cluster = generator.next() % 3 == 0
+                let ra = cluster ? 10 + generator.unit() : generator.unit() * 360
+                let dec = cluster ? -5 + generator.unit() : generator.unit() * 180 - 90
+                text += "\(id),\(ra),\(dec),\(generator.unit() * 10 + 15)\n"
+                id += 1
+            }
+            let p = dir.appendingPathComponent(String(format: "part_%03d.csv", f)).path
+            try text.write(toFile: p, atomically: true, encoding: .utf8)
+            paths.append(p)
+        }
+        return paths
+    }
+
+    static func leafBytes(_ root: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        let base = root + "/dataset"
+        let e = FileManager.default.enumerator(atPath: base)!
+        while let item = e.nextObject() as? String where item.hasSuffix(".parquet") {
+            out[item] = FileManager.default.contents(atPath: base + "/" + item)
+        }
+        return out
+    }
+
+    @Test(arguments: ["map:3", "reduce:4"])
+    func sigkillThenResumeGivesIdenticalLeaves(crashPoint: String) throws {
+        let dir = try TestSupport.temporaryDirectory("resume")
+        let inputs = try Self.makeInputs(in: dir, files: 8, rows: 3000)
+        let args = ["import", "--input", dir.path + "/part_*.csv", "--highest-order", "6", "--threshold", "2000", "--jobs", "1", "--quiet"]
+        let clean = dir.appendingPathComponent("clean").path
+        let r0 = try TestSupport.runStatus(Self.executable, args + ["--output", clean])
+        #expect(r0.status == 0, "\(r0.stderr)")
+
+        let resumed = dir.appendingPathComponent("resumed").path
+        let r1 = try TestSupport.runStatus(Self.executable, args + ["--output", resumed], environment: ["ASTROPILE_CRASH_AFTER": crashPoint])
+        #expect(r1.status != 0, "the crash hook did not fire")
+        #expect(FileManager.default.fileExists(atPath: resumed + ".astropile-work"))
+        // Nothing partial at a final path: every leaf present parses.
+        for (name, _) in try Self.leafBytes(resumed) {
+            #expect(throws: Never.self) { _ = try ParquetFileReader.info(path: resumed + "/dataset/" + name) }
+        }
+        let r2 = try TestSupport.runStatus(Self.executable, args + ["--output", resumed])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: resumed + ".astropile-work"))
+        let a = try Self.leafBytes(clean), b = try Self.leafBytes(resumed)
+        #expect(a.count > 1)
+        #expect(a == b, "resumed leaves differ from an uninterrupted run's")
+        #expect(inputs.count == 8)
+
+        let r3 = try TestSupport.runStatus(Self.executable, args + ["--output", resumed])
+        #expect(r3.status == 0)
+        #expect(r3.stderr.contains("nothing to do"))
+    }
+
+    @Test func corruptInputsAreRejectedAndListed() throws {
+        let dir = try TestSupport.temporaryDirectory("corrupt")
+        let good = try Self.makeInputs(in: dir, files: 3, rows: 500)
+        // A CSV with one short row and one row with bad coordinates.
+        try "id,ra,dec,mag\n9000001,10.0,20.0,15\n9000002,11.0\n9000003,12.0,95.0,15\n9000004,nan,1.0,15\n"
+            .write(toFile: dir.path + "/part_900.csv", atomically: true, encoding: .utf8)
+        // A corrupt gzip stream.
+        let gzPath = dir.path + "/part_901.csv.gz"
+        var gz = Data([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03])
+        gz.append(Data((0..<400).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }))
+        try gz.write(to: URL(fileURLWithPath: gzPath))
+        // A truncated Parquet file, made from a good one.
+        let pq = dir.path + "/good.parquet"
+        try TestSupport.runPython("""
+            import sys, pyarrow as pa, pyarrow.parquet as pq
+            pq.write_table(pa.table({"id": [1, 2, 3], "ra": [1.0, 2.0, 3.0], "dec": [1.0, 2.0, 3.0], "mag": [1.0, 2.0, 3.0]}), sys.argv[1])
+            data = open(sys.argv[1], "rb").read()
+            open(sys.argv[2], "wb").write(data[: len(data) // 2])
+            """, arguments: [pq, dir.path + "/part_902.parquet"])
+        try FileManager.default.removeItem(atPath: pq)
+        // A FITS file with a broken header.
+        try Data(repeating: 0x41, count: 2880).write(to: URL(fileURLWithPath: dir.path + "/part_903.fits"))
+
+        let out = dir.appendingPathComponent("cat").path
+        let r = try TestSupport.runStatus(Self.executable, ["import", "--input", dir.path + "/part_*", "--output", out,
+                                                            "--highest-order", "4", "--quiet"])
+        #expect(r.status == 3, "\(r.stderr)")
+        let report = try JSONDecoder().decode(ImportReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/astropile_report.json")))
+        let rejectedNames = Set(report.rejectedFiles.map { URL(fileURLWithPath: $0.path).lastPathComponent })
+        #expect(rejectedNames == ["part_901.csv.gz", "part_902.parquet", "part_903.fits"])
+        #expect(report.rowsRejected == 3)
+        #expect(report.rejectedRowSamples.contains { $0.position == "line 3" && $0.path.hasSuffix("part_900.csv") })
+        #expect(report.rowsWritten == Int64(good.count * 500 + 1))
+        #expect(report.rowsRead == report.rowsWritten + report.rowsRejected)
+        #expect(r.stderr.contains("part_902.parquet"))
+    }
+}
+
+/// A small deterministic generator for test data.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
