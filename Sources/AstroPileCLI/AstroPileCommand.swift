@@ -69,7 +69,7 @@ enum ByteSize {
         guard let value = Double(digits) else { return nil }
         let unit = t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
         let multipliers: [String: Double] = [
-            "": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1 << 20, "mb": 1e6, "mib": Double(1 << 20),
+            "": 1, "b": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": Double(1 << 20), "mb": 1e6, "mib": Double(1 << 20),
             "g": Double(1 << 30), "gb": 1e9, "gib": Double(1 << 30), "t": Double(1 << 40), "tb": 1e12, "tib": Double(1 << 40),
         ]
         guard let m = multipliers[unit] else { return nil }

@@ -33,8 +33,8 @@ import TestSupport
         var out: [String: Data] = [:]
         let base = root + "/dataset"
         let e = FileManager.default.enumerator(atPath: base)!
-        while let item = e.nextObject() as? String where item.hasSuffix(".parquet") {
-            out[item] = FileManager.default.contents(atPath: base + "/" + item)
+        while let item = e.nextObject() as? String {
+            if item.hasSuffix(".parquet") { out[item] = FileManager.default.contents(atPath: base + "/" + item) }
         }
         return out
     }
@@ -43,7 +43,7 @@ import TestSupport
     func sigkillThenResumeGivesIdenticalLeaves(crashPoint: String) throws {
         let dir = try TestSupport.temporaryDirectory("resume")
         let inputs = try Self.makeInputs(in: dir, files: 8, rows: 3000)
-        let args = ["import", "--input", dir.path + "/part_*.csv", "--highest-order", "6", "--threshold", "2000", "--jobs", "1", "--quiet"]
+        let args = ["import", "--input", dir.path + "/part_*.csv", "--highest-order", "8", "--threshold", "1500", "--jobs", "1", "--quiet"]
         let clean = dir.appendingPathComponent("clean").path
         let r0 = try TestSupport.runStatus(Self.executable, args + ["--output", clean])
         #expect(r0.status == 0, "\(r0.stderr)")

@@ -49,7 +49,7 @@ public struct ImportPipeline {
         }
 
         // Plan
-        let (record, inputSchema) = try timed("plan") { try plan(state) }
+        let (record, inputSchema) = try timed("plan") { try self.plan(state) }
         let leafSchema = Schema([MapStage.healpixField] + inputSchema.fields)
 
         // Map
@@ -77,10 +77,10 @@ public struct ImportPipeline {
         let mapRecords = maps.map { $0! }
 
         // Bin
-        let (plan, histogram) = try timed("bin") { try bin(state, maps: mapRecords) }
+        let (plan, histogram) = try timed("bin") { try self.bin(state, maps: mapRecords) }
 
         // Reduce
-        let runs = mapRecords.filter { $0.status == .mapped }.flatMap(\.runs)
+        let runs = mapRecords.filter { $0.status == MapRecord.Status.mapped }.flatMap { $0.runs }
         let reduce = ReduceStage(config: config, state: state, layout: layout, leafSchema: leafSchema, runs: runs)
         let pixelsTodo = plan.pixels.indices.filter { !fm.fileExists(atPath: state.reduceMarker(plan.pixels[$0])) }
         try timed("reduce") {
