@@ -16,9 +16,9 @@ import TestSupport
             n_files, per = 4, 50_000
             for f in range(n_files):
                 parts = []
-                u = per // 2
+                u = per - 4 * (per // 10) - 80
                 parts.append((rng.uniform(0, 360, u), np.degrees(np.arcsin(rng.uniform(-1, 1, u)))))
-                for c_ra, c_dec, s in [(150.0, 2.0, 0.05), (10.0, -45.0, 0.02), (359.99, 0.0, 0.03), (270.0, 66.5, 0.01)]:
+                for c_ra, c_dec, s in [(150.0, 2.0, 0.5), (10.0, -45.0, 0.3), (359.99, 0.0, 0.4), (270.0, 66.5, 0.3)]:
                     k = per // 10
                     parts.append(((rng.normal(c_ra, s, k)) % 360, np.clip(rng.normal(c_dec, s, k), -90, 90)))
                 k = per - sum(len(p[0]) for p in parts)
