@@ -61,6 +61,15 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
     @Option(name: .long, help: "A Parquet file whose schema gives the columns and types to use (resolves schema conflicts).")
     var schema: String?
 
+    @Option(name: .customLong("type"), help: "Force a column's type, e.g. --type flux=float64 (repeatable; int8…int64, uint8…uint64, float32, float64, bool, string).")
+    var types: [String] = []
+
+    @Flag(name: .long, help: "CSV files have no header row (give --column-names).")
+    var noHeader = false
+
+    @Option(name: .long, help: "CSV column names, comma-separated (replace the header, or name headerless columns).")
+    var columnNames: String?
+
     @Option(name: .long, help: "The catalog's name (obs_collection; default: the output folder's name).")
     var catalogName: String?
 
@@ -102,6 +111,22 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
             c.csv.delimiter = delimiter.utf8.first!
         }
         if let schema { c.schemaFile = schema }
+        if !types.isEmpty {
+            var map = c.columnTypes ?? [:]
+            for t in types {
+                let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let type = ColumnType(rawValue: parts[1].lowercased()) else {
+                    throw ValidationError("--type \(t): expected COLUMN=TYPE with TYPE one of \(ColumnType.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                map[parts[0]] = type
+            }
+            c.columnTypes = map
+        }
+        if noHeader { c.csv.hasHeader = false }
+        if let columnNames { c.csv.columnNames = columnNames.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if !c.csv.hasHeader && c.csv.columnNames == nil {
+            throw ValidationError("--no-header needs --column-names")
+        }
         if let catalogName { c.catalogName = catalogName }
         if let jobs {
             guard jobs > 0 else { throw ValidationError("--jobs must be positive") }

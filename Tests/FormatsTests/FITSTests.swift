@@ -201,7 +201,7 @@ struct FITSTableReaderTests {
 
     @Test func fitsFileBasics() throws {
         let path = try FITSTestSupport.fixture("hats-import/test_formats/tess_gam02_10rows.fits")
-        try FITSFile.withOpened(path) { file in
+        try FITSFile.withOpened(path) { (file: FITSFile) throws in
             #expect(try file.hduCount() == 2)
             #expect(try file.moveTo(hdu: 0) == .image)
             #expect(try file.booleanKeyword("SIMPLE") == true)

@@ -1,6 +1,7 @@
 import Foundation
 import Formats
 import Sky
+import Table
 import Yams
 
 /// The input file format of an import.
@@ -53,6 +54,9 @@ public struct ImportConfig: Codable, Sendable, Hashable {
     public var csv: CSVOptions = CSVOptions()
     /// A Parquet file whose schema gives the columns and types to use (resolves schema conflicts).
     public var schemaFile: String?
+    /// Column types forced by name (`int64`, `float64`, `string`, …), for CSV parsing and for
+    /// settling the schema across files.
+    public var columnTypes: [String: ColumnType]?
     /// Parallel workers (default: the number of cores).
     public var jobs: Int?
     /// Memory budget in bytes (default 1 GiB).
@@ -70,7 +74,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case inputs, output, format, ra, dec, columns, catalogName, catalogType, highestOrder, lowestOrder, threshold,
-             constantOrder, dropEmptySiblings, hdu, csv, schemaFile, jobs, memoryBytes, tmp, parquet
+             constantOrder, dropEmptySiblings, hdu, csv, schemaFile, columnTypes, jobs, memoryBytes, tmp, parquet
     }
 
     /// Decodes a configuration; absent keys take their defaults.
@@ -91,6 +95,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         s.hdu = try c.decodeIfPresent(FITSHDUSelector.self, forKey: .hdu)
         s.csv = try c.decodeIfPresent(CSVOptions.self, forKey: .csv) ?? s.csv
         s.schemaFile = try c.decodeIfPresent(String.self, forKey: .schemaFile)
+        s.columnTypes = try c.decodeIfPresent([String: ColumnType].self, forKey: .columnTypes)
         s.jobs = try c.decodeIfPresent(Int.self, forKey: .jobs)
         s.memoryBytes = try c.decodeIfPresent(Int64.self, forKey: .memoryBytes) ?? s.memoryBytes
         s.tmp = try c.decodeIfPresent(String.self, forKey: .tmp)
@@ -148,5 +153,28 @@ public struct ImportConfig: Codable, Sendable, Hashable {
 extension String {
     func leftPadded(_ n: Int, with c: Character = "0") -> String {
         count >= n ? self : String(repeating: c, count: n - count) + self
+    }
+}
+
+/// A column type a user can force by name (`--type flux=float64`).
+public enum ColumnType: String, Codable, Sendable, CaseIterable {
+    case int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, bool, string
+
+    /// The Arrow type.
+    public var dataType: DataType {
+        switch self {
+        case .int8: .int8
+        case .int16: .int16
+        case .int32: .int32
+        case .int64: .int64
+        case .uint8: .uint8
+        case .uint16: .uint16
+        case .uint32: .uint32
+        case .uint64: .uint64
+        case .float32: .float32
+        case .float64: .float64
+        case .bool: .bool
+        case .string: .string
+        }
     }
 }

@@ -17,12 +17,20 @@ public struct ImportInput: Codable, Sendable, Hashable {
 /// Opens the right streaming reader for an input.
 enum InputReaders {
     /// A reader for `input`; `types` forces CSV column types (from the unified schema).
-    static func open(_ input: ImportInput, config: ImportConfig, types: Schema?, batchRows: Int) throws -> any BatchReader {
+    /// With `selecting`, a Parquet file reads only those of its columns (others are never decoded).
+    static func open(_ input: ImportInput, config: ImportConfig, types: Schema?, batchRows: Int,
+                     selecting: [String]? = nil) throws -> any BatchReader {
         switch input.format {
         case .csv:
             return try CSVFileReader(path: input.path, options: config.csv, types: types)
         case .parquet:
-            return try ParquetFileReader(path: input.path, columns: nil, batchRows: batchRows)
+            // Read only the planned columns that this file has (all of them while planning).
+            var names: [String]? = nil
+            if let selecting {
+                let available = Set(try ParquetFileReader.info(path: input.path).schema.names)
+                names = selecting.filter { available.contains($0) }
+            }
+            return try ParquetFileReader(path: input.path, columns: names, batchRows: batchRows)
         case .fits:
             return try FITSTableReader(path: input.path, hdu: config.hdu ?? .firstTable, columns: nil, batchRows: batchRows)
         }

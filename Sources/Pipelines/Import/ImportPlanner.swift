@@ -13,6 +13,15 @@ struct ImportPlanner {
         var schema: Schema
     }
 
+    /// `schema` with the user's forced column types applied.
+    func applyingOverrides(_ schema: Schema) -> Schema {
+        guard let types = config.columnTypes else { return schema }
+        return Schema(schema.fields.map { f in
+            guard let t = types[f.name] else { return f }
+            return Field(f.name, t.dataType, nullable: true, metadata: f.metadata)
+        }, metadata: schema.metadata)
+    }
+
     func plan() throws -> Result {
         let paths = try InputReaders.expand(config.inputs)
         guard !paths.isEmpty else { throw ImportError.noInputs(config.inputs) }
@@ -25,13 +34,16 @@ struct ImportPlanner {
             guard let size else { throw ImportError.noInputs([p]) }
             inputs.append(ImportInput(index: i, path: p, format: format, byteCount: size))
         }
+        let overrideSchema = config.columnTypes.map { types in
+            Schema(types.keys.sorted().map { Field($0, types[$0]!.dataType) })
+        }
         var rejected: [RejectedFile] = []
         var schemas: [(path: String, schema: Schema)] = []
         var readable: [ImportInput] = []
         for input in inputs {
             do {
-                let reader = try InputReaders.open(input, config: config, types: nil, batchRows: 1024)
-                schemas.append((input.path, reader.schema))
+                let reader = try InputReaders.open(input, config: config, types: overrideSchema, batchRows: 1024)
+                schemas.append((input.path, applyingOverrides(reader.schema)))
                 readable.append(input)
             } catch {
                 rejected.append(RejectedFile(path: input.path, reason: "\(error)"))
@@ -54,7 +66,7 @@ struct ImportPlanner {
                 throw ImportError.schemaConflict(c.description)
             }
         }
-        schema = Schema(schema.fields.filter { $0.name != "_healpix_29" })
+        schema = applyingOverrides(Schema(schema.fields.filter { $0.name != "_healpix_29" }))
         if let keep = config.columns {
             var names = keep
             for c in [config.ra, config.dec] where !names.contains(c) { names.append(c) }
@@ -70,6 +82,12 @@ struct ImportPlanner {
             }
             guard f.type.isFloatingPoint || f.type.isInteger else {
                 throw ImportError.coordinateColumns("column '\(c)' is \(f.type), not numeric degrees")
+            }
+        }
+        if let types = config.columnTypes {
+            let unknown = types.keys.filter { schema.index(of: $0) == nil }.sorted()
+            guard unknown.isEmpty else {
+                throw ImportError.configuration("--type names columns the inputs do not have: \(unknown.joined(separator: ", "))")
             }
         }
         // Null-typed columns (all null everywhere) cannot be written meaningfully by every reader; keep as null.

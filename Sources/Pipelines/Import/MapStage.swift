@@ -44,7 +44,8 @@ struct MapStage {
         }
 
         do {
-            let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: 65_536)
+            let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: 65_536,
+                                              selecting: config.columns == nil ? nil : inputSchema.names)
             var rowBase: Int64 = 0
             while let raw = try reader.next() {
                 try Interruption.check()
