@@ -140,9 +140,23 @@ public struct ImportConfig: Codable, Sendable, Hashable {
     }
 
     /// A stable hash of ``canonicalJSON`` (FNV-1a 64, hex): the run's identity for resuming.
-    public var configHash: String {
+    public var configHash: String { Self.fnv1a(canonicalJSON) }
+
+    /// A hash of only the settings the map stage depends on (inputs, columns, coordinates, parsing,
+    /// mapping order): when just the threshold or the lowest order change, a stopped run keeps its
+    /// spilled runs and histograms and only bins and reduces again.
+    public var mapHash: String {
+        var c = ImportConfig(inputs: inputs, output: "")
+        c.format = format; c.ra = ra; c.dec = dec; c.columns = columns; c.hdu = hdu; c.csv = csv
+        c.schemaFile = schemaFile; c.columnTypes = columnTypes
+        c.highestOrder = mappingOrder; c.threshold = 0; c.lowestOrder = 0; c.dropEmptySiblings = true
+        c.parquet = ParquetWriteOptions()
+        return Self.fnv1a(c.canonicalJSON)
+    }
+
+    static func fnv1a(_ text: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in canonicalJSON.utf8 {
+        for b in text.utf8 {
             h ^= UInt64(b)
             h = h &* 0x100_0000_01b3
         }

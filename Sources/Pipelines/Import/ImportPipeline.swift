@@ -136,8 +136,22 @@ public struct ImportPipeline {
 
     /// Loads the recorded plan, or makes and records it.
     func plan(_ state: WorkState) throws -> (ImportPlanRecord, Schema) {
-        if let record = WorkState.read(ImportPlanRecord.self, from: state.planFile),
+        if var record = WorkState.read(ImportPlanRecord.self, from: state.planFile),
            FileManager.default.fileExists(atPath: state.schemaFile) {
+            if record.configHash != config.configHash && record.mapHash == config.mapHash {
+                // Only partitioning settings changed (e.g. a raised threshold after an over-threshold
+                // error): keep the mapped runs, bin and reduce again.
+                let fm = FileManager.default
+                try? fm.removeItem(atPath: state.alignmentFile)
+                try? fm.removeItem(atPath: state.reduceDirectory)
+                try? fm.removeItem(atPath: HATSLayout(root: config.output).datasetDirectory)
+                try state.createDirectories()
+                record.configHash = config.configHash
+                try WorkState.write(record, to: state.planFile)
+                if showProgress {
+                    FileHandle.standardError.write(Data("astropile: partitioning settings changed; re-using the mapped inputs in \(state.root)\n".utf8))
+                }
+            }
             guard record.configHash == config.configHash else {
                 throw ImportError.outputConflict("the work folder \(state.root) belongs to a run with other settings (config \(record.configHash)); delete it to start over, or re-run with the same settings to continue")
             }
@@ -147,7 +161,8 @@ public struct ImportPipeline {
         try state.createDirectories()
         let w = try IPCFileWriter(path: state.schemaFile, schema: planned.schema)
         try w.close()
-        let record = ImportPlanRecord(configHash: config.configHash, inputs: planned.inputs, rejectedFiles: planned.rejectedFiles)
+        let record = ImportPlanRecord(configHash: config.configHash, mapHash: config.mapHash, inputs: planned.inputs,
+                                      rejectedFiles: planned.rejectedFiles)
         try WorkState.write(record, to: state.planFile)
         return (record, planned.schema)
     }

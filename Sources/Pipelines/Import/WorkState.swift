@@ -52,6 +52,7 @@ struct WorkState {
 /// The plan of an import, written before any data is.
 struct ImportPlanRecord: Codable {
     var configHash: String
+    var mapHash: String
     var inputs: [ImportInput]
     /// Files rejected while planning (unreadable header/footer), with the reason.
     var rejectedFiles: [RejectedFile]
