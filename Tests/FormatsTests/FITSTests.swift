@@ -155,6 +155,76 @@ struct FITSTableReaderTests {
         #expect((0..<7).map { strings.string(at: $0)! } == ["abc", "  lead", "", "trail", "12345678", "x", "a b"])
     }
 
+    /// A table with one `PD(100)` column of 5 rows written byte by byte: 100 doubles per row,
+    /// rows stored in the heap in reverse order, optionally with one bad descriptor.
+    private func variableLengthTable(badDescriptorRow: Int? = nil) -> [UInt8] {
+        var primary = FITSHeader()
+        primary.card("SIMPLE", logical: true)
+        primary.card("BITPIX", integer: 8)
+        primary.card("NAXIS", integer: 0)
+        primary.card("EXTEND", logical: true)
+        primary.end()
+        var table = FITSHeader()
+        table.card("XTENSION", string: "BINTABLE")
+        table.card("BITPIX", integer: 8)
+        table.card("NAXIS", integer: 2)
+        table.card("NAXIS1", integer: 8)
+        table.card("NAXIS2", integer: 5)
+        table.card("PCOUNT", integer: 4000)
+        table.card("GCOUNT", integer: 1)
+        table.card("TFIELDS", integer: 1)
+        table.card("TTYPE1", string: "V")
+        table.card("TFORM1", string: "PD(100)")
+        table.end()
+        var data: [UInt8] = []
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.bigEndian) { data += $0 } }
+        for r in 0..<5 {
+            put(Int32(100))
+            put(Int32(r == badDescriptorRow ? 3500 : (4 - r) * 800))
+        }
+        for slot in 0..<5 {
+            let r = 4 - slot
+            for j in 0..<100 { put((Double(r * 1000 + j)).bitPattern) }
+        }
+        data += [UInt8](repeating: 0, count: (2880 - data.count % 2880) % 2880)
+        return primary.bytes + table.bytes + data
+    }
+
+    @Test(arguments: [(65_536, 16 << 20, [5]), (65_536, 2000, [2, 2, 1]), (2, 16 << 20, [2, 2, 1]), (65_536, 1, [1, 1, 1, 1, 1])])
+    func variableLengthBatches(batchRows: Int, maxBatchBytes: Int, lengths: [Int]) throws {
+        let dir = try FITSTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("vla.fits").path
+        try Data(variableLengthTable()).write(to: URL(fileURLWithPath: path))
+        let (reader, batches) = try FITSTestSupport.readAll(path, batchRows: batchRows, maxBatchBytes: maxBatchBytes)
+        #expect(reader.schema.fields[0].type == .list(Field("item", .float64)))
+        #expect(batches.map(\.length) == lengths)
+        var values: [Double] = []
+        for b in batches {
+            for v in FITSTestSupport.leaves(b.columns[0]).values {
+                if case .double(let d)? = v { values.append(d) }
+            }
+        }
+        #expect(values == (0..<5).flatMap { r in (0..<100).map { Double(r * 1000 + $0) } })
+        // And astropy agrees.
+        try FITSAstropy.compare(path, batchRows: batchRows, maxBatchBytes: maxBatchBytes, in: dir)
+    }
+
+    @Test func badDescriptor() throws {
+        let dir = try FITSTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("bad-vla.fits").path
+        try Data(variableLengthTable(badDescriptorRow: 3)).write(to: URL(fileURLWithPath: path))
+        let reader = try FITSTableReader(path: path)
+        do {
+            _ = try reader.next()
+            Issue.record("no error")
+        } catch let e as FormatError {
+            #expect(e.code == .corruptInput && e.path == path)
+            #expect(e.location == "HDU 1, column V, row 4", "\(e)")
+        }
+    }
+
     @Test func columnSelection() throws {
         let path = try FITSTestSupport.fixture("sdss/photoObj-001000-1-0100.fits")
         let (reader, batches) = try FITSTestSupport.readAll(path, columns: ["PSFMAG", "ra", "DEC"], batchRows: 5)
@@ -187,6 +257,17 @@ struct FITSTableReaderTests {
         #expect(code { _ = try FITSTableReader(path: photo, hdu: .name("NOPE")) } == .notFound)
         #expect(code { _ = try FITSTableReader(path: photo + ".missing") } == .notFound)
         #expect(code { _ = try FITSTableReader(path: photo, batchRows: 0) } == .invalidArgument)
+        // A file with only an image: no table to find.
+        let dir = try FITSTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var header = FITSHeader()
+        header.card("SIMPLE", logical: true)
+        header.card("BITPIX", integer: 8)
+        header.card("NAXIS", integer: 0)
+        header.end()
+        let imageOnly = dir.appendingPathComponent("image-only.fits").path
+        try Data(header.bytes).write(to: URL(fileURLWithPath: imageOnly))
+        #expect(code { _ = try FITSTableReader(path: imageOnly) } == .notFound)
     }
 
     @Test func hduSelectorCodable() throws {
@@ -293,13 +374,17 @@ struct FITSTableReaderTests {
                                        [source, gz], in: dir)
         let path = try copy(gz, to: dir, as: "cut.fits.gz") { $0.removeLast($0.count / 2) }
         expectCorrupt(path) { _ = try FITSTableReader(path: path) }
+        let scrambled = try copy(gz, to: dir, as: "scrambled.fits.gz") { bytes in
+            for i in 2000..<2100 { bytes[i] ^= 0x5A }
+        }
+        expectCorrupt(scrambled) { _ = try FITSTableReader(path: scrambled) }
     }
 
     @Test func errorsCarryCfitsioMessages() throws {
         let source = try FITSTestSupport.fixture("hats-import/test_formats/small_sky.fits")
         let dir = try FITSTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = try copy(source, to: dir, as: "bad-tform.fits") { replace(&$0, "TFORM2  = 'D", "TFORM2  = 'W") }
+        let path = try copy(source, to: dir, as: "no-simple.fits") { replace(&$0, "SIMPLE  =", "SIMPLX  =") }
         do {
             _ = try FITSTableReader(path: path)
             Issue.record("no error")

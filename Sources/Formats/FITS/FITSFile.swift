@@ -184,17 +184,36 @@ public final class FITSFile {
         return (Int(header), Int(data), Int(end))
     }
 
+    /// Size in bytes of the file as cfitsio holds it (decompressed for `.gz`/`.bz2`): the
+    /// physical size, not the logical one. cfitsio zero-fills reads past the physical end of a
+    /// file (`ffldrc`), so a truncated file is only detected by comparing an HDU's extent with
+    /// this size. Read from cfitsio's `FITSfile.filesize`, which `fitsio.h` declares.
+    public var physicalSize: Int { Int(handle.pointee.Fptr.pointee.filesize) }
+
     // MARK: - Keywords
+
+    /// Runs a keyword read whose "keyword not found" / "value undefined" status means absent:
+    /// returns false then (discarding the messages cfitsio pushed), true on success, and throws
+    /// with cfitsio's message stack on any other failure.
+    private func readOptional(_ name: String, _ body: (inout CInt) -> Void) throws -> Bool {
+        var status: CInt = 0
+        ffpmrk()
+        body(&status)
+        if status == 0 || status == FITSStatus.keywordNotFound.rawValue || status == FITSStatus.valueUndefined.rawValue {
+            ffcmrk()
+            return status == 0
+        }
+        let error = FormatError.fits(status, path: path, location: hduLocation, doing: "reading keyword \(name)")
+        ffcmrk()
+        throw error
+    }
 
     /// The raw value text of keyword `name` in the current header (quotes kept for strings), or
     /// `nil` when the keyword is absent or blank (`ffgkey`, `fits_read_keyword`).
     public func keywordValue(_ name: String) throws -> String? {
         var value = [CChar](repeating: 0, count: Int(FLEN_VALUE) + 1)
-        var status: CInt = 0
-        FITSErrorStack.discarding { ffgkey(handle, name, &value, nil, &status) }
-        if status == FITSStatus.keywordNotFound.rawValue { return nil }
-        if status != 0 { throw FormatError.fits(status, path: path, location: hduLocation, doing: "reading keyword \(name)") }
-        let text = String(cString: value).fitsBlanksRemoved()
+        guard try readOptional(name, { ffgkey(handle, name, &value, nil, &$0) }) else { return nil }
+        let text = String(fitsCString: value).fitsBlanksRemoved()
         return text.isEmpty ? nil : text
     }
 
@@ -202,42 +221,27 @@ public final class FITSFile {
     /// trailing blanks removed, or `nil` when absent or undefined (`ffgkls`, `fits_read_key_longstr`).
     public func stringKeyword(_ name: String) throws -> String? {
         var value: UnsafeMutablePointer<CChar>? = nil
-        var status: CInt = 0
-        FITSErrorStack.discarding { ffgkls(handle, name, &value, nil, &status) }
         defer { if let value { var s: CInt = 0; fffree(value, &s) } }
-        if status == FITSStatus.keywordNotFound.rawValue || status == FITSStatus.valueUndefined.rawValue { return nil }
-        if status != 0 { throw FormatError.fits(status, path: path, location: hduLocation, doing: "reading keyword \(name)") }
+        guard try readOptional(name, { ffgkls(handle, name, &value, nil, &$0) }) else { return nil }
         return value.map { String(cString: $0).fitsTrailingBlanksRemoved() }
     }
 
     /// The integer value of keyword `name`, or `nil` when absent (`ffgkyjj`, `fits_read_key_lnglng`).
     public func integerKeyword(_ name: String) throws -> Int64? {
         var value: Int64 = 0
-        var status: CInt = 0
-        FITSErrorStack.discarding { ffgkyjj(handle, name, &value, nil, &status) }
-        if status == FITSStatus.keywordNotFound.rawValue || status == FITSStatus.valueUndefined.rawValue { return nil }
-        if status != 0 { throw FormatError.fits(status, path: path, location: hduLocation, doing: "reading keyword \(name)") }
-        return value
+        return try readOptional(name, { ffgkyjj(handle, name, &value, nil, &$0) }) ? value : nil
     }
 
     /// The floating-point value of keyword `name`, or `nil` when absent (`ffgkyd`, `fits_read_key_dbl`).
     public func doubleKeyword(_ name: String) throws -> Double? {
         var value: Double = 0
-        var status: CInt = 0
-        FITSErrorStack.discarding { ffgkyd(handle, name, &value, nil, &status) }
-        if status == FITSStatus.keywordNotFound.rawValue || status == FITSStatus.valueUndefined.rawValue { return nil }
-        if status != 0 { throw FormatError.fits(status, path: path, location: hduLocation, doing: "reading keyword \(name)") }
-        return value
+        return try readOptional(name, { ffgkyd(handle, name, &value, nil, &$0) }) ? value : nil
     }
 
     /// The logical value of keyword `name`, or `nil` when absent (`ffgkyl`, `fits_read_key_log`).
     public func booleanKeyword(_ name: String) throws -> Bool? {
         var value: CInt = 0
-        var status: CInt = 0
-        FITSErrorStack.discarding { ffgkyl(handle, name, &value, nil, &status) }
-        if status == FITSStatus.keywordNotFound.rawValue || status == FITSStatus.valueUndefined.rawValue { return nil }
-        if status != 0 { throw FormatError.fits(status, path: path, location: hduLocation, doing: "reading keyword \(name)") }
-        return value != 0
+        return try readOptional(name, { ffgkyl(handle, name, &value, nil, &$0) }) ? value != 0 : nil
     }
 
     // MARK: - Tables

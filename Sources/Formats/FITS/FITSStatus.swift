@@ -45,19 +45,21 @@ public struct FITSStatus: RawRepresentable, Error, Hashable, Sendable, CustomStr
     public var description: String {
         var text = [CChar](repeating: 0, count: Int(FLEN_STATUS) + 1)
         ffgerr(rawValue, &text)
-        return String(cString: text)
+        return String(fitsCString: text)
     }
 
     /// The ``FormatError/Code`` a failure with this status becomes.
     var formatErrorCode: FormatError.Code {
         switch rawValue {
-        case 105, 106, 112, 113, 116: .io  // FILE_NOT_CREATED, WRITE_ERROR, WRITE_ERROR-ish, MEMORY_ALLOCATION, SEEK_ERROR
+        // FILE_NOT_OPENED (the file exists: a permission or OS problem), FILE_NOT_CREATED,
+        // WRITE_ERROR, FILE_NOT_CLOSED, MEMORY_ALLOCATION, SEEK_ERROR.
+        case 104, 105, 106, 110, 113, 116: .io
         default: .corruptInput
         }
     }
 }
 
-/// cfitsio's error-message stack (`ffgmsg`, `ffpmrk`, `ffcmrk`).
+/// cfitsio's error-message stack (`ffgmsg`).
 ///
 /// The stack is process-wide (a mutex guards it in the reentrant build Debian ships), so messages
 /// are read right where a call fails, before anything else can push or clear.
@@ -67,19 +69,11 @@ enum FITSErrorStack {
         var messages: [String] = []
         var buffer = [CChar](repeating: 0, count: Int(FLEN_ERRMSG) + 1)
         while ffgmsg(&buffer) != 0 {
-            let message = String(cString: buffer).fitsTrailingBlanksRemoved()
+            let message = String(fitsCString: buffer).fitsTrailingBlanksRemoved()
             if !message.isEmpty { messages.append(message) }
             buffer[0] = 0
         }
         return messages
-    }
-
-    /// Runs `body`, removing whatever it pushed onto the stack (for expected failures such as a
-    /// missing optional keyword).
-    static func discarding<R>(_ body: () throws -> R) rethrows -> R {
-        ffpmrk()
-        defer { ffcmrk() }
-        return try body()
     }
 }
 
@@ -98,6 +92,11 @@ extension FormatError {
 }
 
 extension String {
+    /// The text of a NUL-terminated C buffer filled by cfitsio.
+    init(fitsCString chars: [CChar]) {
+        self = String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// This string without trailing blanks (cfitsio pads its messages and values).
     func fitsTrailingBlanksRemoved() -> String {
         var s = Substring(self)

@@ -65,7 +65,7 @@ public final class FITSTableReader: BatchReader {
     ///   for an HDU that is not a binary table; `.corruptInput` for a broken header or a file
     ///   too short for its data.
     public init(path: String, hdu: FITSHDUSelector = .firstTable, columns names: [String]? = nil,
-                batchRows: Int = 65_536, maxBatchBytes: Int = 64 << 20) throws {
+                batchRows: Int = 65_536, maxBatchBytes: Int = 16 << 20) throws {
         guard batchRows > 0, maxBatchBytes > 0 else {
             throw FormatError(.invalidArgument, "batchRows and maxBatchBytes must be positive", path: path)
         }
@@ -200,14 +200,14 @@ public final class FITSTableReader: BatchReader {
         }
     }
 
-    /// Reads the last data byte, so that a truncated file fails when opened, not mid-stream.
+    /// Checks that the file holds all the data its header declares. cfitsio would zero-fill the
+    /// missing part silently, so a truncated file fails here, when opened, not mid-stream.
     private static func checkComplete(_ file: FITSFile, dataBytes: Int, location: String) throws {
-        guard dataBytes > 0 else { return }
-        var byte: UInt8 = 0
-        do {
-            try withUnsafeMutableBytes(of: &byte) { try file.readDataBytes(offset: dataBytes - 1, into: $0) }
-        } catch let e as FormatError {
-            throw FormatError(.corruptInput, "file too short for the \(dataBytes) data bytes its header declares (truncated?): \(e.message)",
+        let dataStart = try file.hduAddresses().data
+        let size = file.physicalSize
+        guard size >= dataStart + dataBytes else {
+            throw FormatError(.corruptInput,
+                              "truncated: the header declares \(dataBytes) data bytes from byte \(dataStart), but the file ends at byte \(size)",
                               path: file.path, location: location)
         }
     }

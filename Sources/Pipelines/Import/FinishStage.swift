@@ -51,7 +51,7 @@ struct FinishStage {
         add("hats_estsize", "\(estsize)")
         add("hats_release_date", "2025-08-22")
         add("hats_version", "v1.0")
-        add("hats_max_rows", "\(config.constantOrder == nil ? config.threshold : config.threshold)")
+        add("hats_max_rows", "\(config.threshold)")
         add("hats_order", "\(plan.maxPixelOrder ?? 0)")
         add("moc_sky_fraction", String(format: "%.5f", fraction))
         add("astropile_version", AstroPileVersion.string)
