@@ -78,7 +78,7 @@ struct ap_ipc_writer {
 };
 
 struct ap_ipc_file {
-  std::shared_ptr<arrow::io::MemoryMappedFile> file;
+  std::shared_ptr<arrow::io::ReadableFile> file;
   std::shared_ptr<arrow::ipc::RecordBatchFileReader> reader;
 };
 
@@ -251,7 +251,9 @@ int ap_ipc_writer_close(ap_ipc_writer* w, char** error) {
 void ap_ipc_writer_free(ap_ipc_writer* w) { delete w; }
 
 int ap_ipc_file_open(const char* path, ap_ipc_file** out, struct ArrowSchema* schema_out, int* num_batches, char** error) {
-  AP_ASSIGN(auto file, arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ));
+  // Plain reads rather than a memory map: mapped pages would count against the process's RSS
+  // for as long as the run stays open, and the import promises RSS bounded by --memory.
+  AP_ASSIGN(auto file, arrow::io::ReadableFile::Open(path));
   AP_ASSIGN(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
   AP_TRY(arrow::ExportSchema(*reader->schema(), schema_out));
   *num_batches = reader->num_record_batches();
