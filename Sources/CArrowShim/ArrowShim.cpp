@@ -18,12 +18,25 @@
 #include <parquet/properties.h>
 
 #include <cstdlib>
+#include <malloc.h>
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <vector>
 
 namespace {
+
+// Arrow's allocator: the system one (glibc malloc returns large freed blocks to the kernel at
+// once, so RSS follows the --memory budget), unless the user chose another with the usual
+// ARROW_DEFAULT_MEMORY_POOL variable. Runs when the library is loaded, before Arrow's first use.
+// One malloc arena: with one arena per thread (Arrow's I/O pool, AstroPile's workers) glibc
+// keeps freed memory in every arena and the process's RSS drifts far above what is in use;
+// measured on the 10M-row CSV import, 1.07 GB peak RSS with the default, 0.68 GB with one arena,
+// at the same speed. MALLOC_ARENA_MAX in the environment still wins.
+__attribute__((constructor)) void astropile_choose_memory_pool() {
+  setenv("ARROW_DEFAULT_MEMORY_POOL", "system", /*overwrite=*/0);
+  if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 1);
+}
 
 char* dup(const std::string& s) {
   char* p = static_cast<char*>(std::malloc(s.size() + 1));
@@ -80,6 +93,10 @@ struct ap_ipc_writer {
 struct ap_ipc_file {
   std::shared_ptr<arrow::io::ReadableFile> file;
   std::shared_ptr<arrow::ipc::RecordBatchFileReader> reader;
+};
+
+struct ap_table {
+  std::shared_ptr<arrow::Table> table;
 };
 
 struct ap_parquet_writer {
@@ -289,6 +306,11 @@ int ap_parquet_writer_open(const char* path, struct ArrowSchema* schema, const a
     if (o->write_statistics) b.enable_statistics(); else b.disable_statistics();
     if (o->sorted_by_first_column) b.set_sorting_columns({parquet::SortingColumn{0, false, false}});
     b.created_by("AstroPile (parquet-cpp-arrow " ARROW_VERSION_STRING ")");
+    // Dictionary encoding of measured floating-point values almost never pays (every value is
+    // distinct): the writer builds a dictionary page, overflows it and falls back to PLAIN.
+    for (const auto& f : s->fields()) {
+      if (arrow::is_floating(f->type()->id())) b.disable_dictionary(f->name());
+    }
     parquet::ArrowWriterProperties::Builder ab;
     ab.store_schema();
     AP_ASSIGN(auto writer, parquet::arrow::FileWriter::Open(*s, arrow::default_memory_pool(), sink, b.build(), ab.build()));
@@ -419,6 +441,50 @@ int ap_concat_take(struct ArrowSchema* schema, struct ArrowArray* batches, int n
     return fail(error, e.what());
   }
 }
+
+int ap_table_make(struct ArrowSchema* schema, struct ArrowArray* batches, int n_batches, ap_table** out, char** error) {
+  try {
+    std::shared_ptr<arrow::Schema> s;
+    {
+      auto r = arrow::ImportSchema(schema);
+      if (!r.ok()) {
+        for (int i = 0; i < n_batches; ++i) if (batches[i].release) batches[i].release(&batches[i]);
+        return fail(error, r.status());
+      }
+      s = *r;
+    }
+    arrow::RecordBatchVector imported;
+    for (int i = 0; i < n_batches; ++i) {
+      auto r = arrow::ImportRecordBatch(&batches[i], s);
+      if (!r.ok()) {
+        for (int j = i + 1; j < n_batches; ++j) if (batches[j].release) batches[j].release(&batches[j]);
+        return fail(error, r.status());
+      }
+      imported.push_back(*r);
+    }
+    AP_ASSIGN(auto table, arrow::Table::FromRecordBatches(s, imported));
+    *out = new ap_table{table};
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+int ap_table_take(ap_table* t, const int64_t* indices, int64_t n_indices, struct ArrowArray* out, char** error) {
+  try {
+    auto buffer = arrow::Buffer::Wrap(indices, n_indices);
+    auto idx = std::make_shared<arrow::Int64Array>(n_indices, buffer);
+    AP_ASSIGN(arrow::Datum taken, arrow::compute::Take(arrow::Datum(t->table), arrow::Datum(idx),
+                                                       arrow::compute::TakeOptions::NoBoundsCheck()));
+    AP_ASSIGN(auto batch, taken.table()->CombineChunksToBatch());
+    AP_TRY(arrow::ExportRecordBatch(*batch, out));
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+void ap_table_free(ap_table* t) { delete t; }
 
 int ap_cast_batch(struct ArrowSchema* schema, struct ArrowArray* batch, struct ArrowSchema* target,
                   struct ArrowArray* out, char** error) {

@@ -82,6 +82,40 @@ public final class IPCFile: @unchecked Sendable {
     }
 }
 
+/// Record batches held together as one chunked Arrow table (zero-copy), from which rows are
+/// taken repeatedly — the reduce stage's k-way merge writes a leaf one row group at a time.
+public final class ChunkedTable {
+    /// Columns of the table.
+    public let schema: Schema
+    private let handle: OpaquePointer
+
+    /// Holds `batches` (all of `schema`).
+    public init(_ batches: [RecordBatch], schema: Schema) throws {
+        self.schema = schema
+        let arrays = UnsafeMutablePointer<ArrowArray>.allocate(capacity: max(batches.count, 1))
+        for (i, b) in batches.enumerated() { ArrowCExport.export(b, to: arrays + i) }
+        defer {
+            for i in 0..<batches.count { carrow_release_array(arrays + i) }
+            arrays.deallocate()
+        }
+        var h: OpaquePointer? = nil
+        try withExportedSchema(schema) { s in
+            try shimCall(.invalidArgument) { err in ap_table_make(s, arrays, CInt(batches.count), &h, err) }
+        }
+        handle = h!
+    }
+
+    deinit { ap_table_free(handle) }
+
+    /// Rows at `indices` (positions in the concatenation of the batches), as one batch.
+    public func take(_ indices: UnsafeBufferPointer<Int64>) throws -> RecordBatch {
+        try importBatch(schema: schema) { out in
+            try shimCall(.invalidArgument) { err in ap_table_take(handle, indices.baseAddress, Int64(indices.count), out, err) }
+            return true
+        }!
+    }
+}
+
 /// Arrow compute kernels AstroPile uses (through the shim).
 public enum ArrowCompute {
     /// Rows `indices` of the concatenation of `batches` (all with `schema`), or the plain

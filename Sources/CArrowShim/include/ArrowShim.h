@@ -106,6 +106,17 @@ int ap_parquet_file_info(const char* path, int64_t* num_rows, int* num_row_group
 int ap_concat_take(struct ArrowSchema* schema, struct ArrowArray* batches, int n_batches, const int64_t* indices,
                    int64_t n_indices, struct ArrowArray* out, char** error);
 
+/// A set of record batches held as one chunked table (zero-copy), to take rows from repeatedly.
+typedef struct ap_table ap_table;
+
+/// Makes a table of `batches` (all of `schema`); consumes the schema and every batch.
+int ap_table_make(struct ArrowSchema* schema, struct ArrowArray* batches, int n_batches, ap_table** out, char** error);
+
+/// Rows `indices` (positions in the concatenation of the table's batches) as one batch.
+int ap_table_take(ap_table* table, const int64_t* indices, int64_t n_indices, struct ArrowArray* out, char** error);
+
+void ap_table_free(ap_table* table);
+
 /// Casts `batch` (of `schema`) to `target` (consumes all three inputs); columns missing from the
 /// batch become all-null columns of the target type.
 int ap_cast_batch(struct ArrowSchema* schema, struct ArrowArray* batch, struct ArrowSchema* target,

@@ -56,7 +56,7 @@ public struct ImportPipeline {
         let memory = max(config.memoryBytes, 64 << 20)
         let jobs = config.effectiveJobs
         let mapStage = MapStage(config: config, state: state, inputSchema: inputSchema, leafSchema: leafSchema,
-                                chunkBytes: Int(memory / Int64(jobs) / 4))
+                                chunkBytes: Int(memory / Int64(jobs) / 6))
         let todo = record.inputs.filter { !fm.fileExists(atPath: state.mapMarker($0.index)) }
         try timed("map") {
             let totalBytes = record.inputs.reduce(Int64(0)) { $0 + $1.byteCount }

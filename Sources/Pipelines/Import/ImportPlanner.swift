@@ -42,7 +42,11 @@ struct ImportPlanner {
         var readable: [ImportInput] = []
         for input in inputs {
             do {
-                let reader = try InputReaders.open(input, config: config, types: overrideSchema, batchRows: 1024)
+                // Schemas only: a CSV's types are inferred from its first 2 MiB (not the map's 16 MiB
+                // blocks), so planning does not parse a large share of every file.
+                var sampling = config
+                sampling.csv.blockSize = min(config.csv.blockSize, 2 << 20)
+                let reader = try InputReaders.open(input, config: sampling, types: overrideSchema, batchRows: 1024)
                 schemas.append((input.path, applyingOverrides(reader.schema)))
                 readable.append(input)
             } catch {

@@ -16,8 +16,9 @@ struct MapStage {
     let leafSchema: Schema
     /// Bytes a worker may hold before spilling a run.
     let chunkBytes: Int
-    /// Rows per batch in a run file.
-    static let runBatchRows = 65_536
+    /// Rows per batch in a run file. Reduce reads whole batches of every run that overlap a pixel,
+    /// so this bounds the rows read beyond a pixel's own to 2 × this × runs.
+    static let runBatchRows = 8_192
     /// How many rejected rows are listed per file (all are counted).
     static let rejectedSampleLimit = 100
 

@@ -31,17 +31,29 @@ struct ReduceStage {
         guard Int64(rows) == expectedRows else {
             throw ImportError.verification("pixel \(pixel): the runs hold \(rows) rows, the histogram counted \(expectedRows)")
         }
-        let merged: RecordBatch
-        if slices.count == 1 {
-            merged = slices[0]
-        } else {
-            merged = try ArrowCompute.concatTake(slices, schema: leafSchema, indices: Self.mergeOrder(slices))
-        }
         try FileManager.default.createDirectory(atPath: layout.leafDirectory(pixel), withIntermediateDirectories: true)
         let path = layout.leafPath(pixel)
         var options = config.parquet
         options.sortedByFirstColumn = true
-        try ParquetFileWriter.write(merged.length > 0 ? [merged] : [], schema: leafSchema, to: path, options: options)
+        let writer = try ParquetFileWriter(path: path, schema: leafSchema, options: options)
+        if slices.count == 1 {
+            try writer.write(slices[0])
+        } else if slices.count > 1 {
+            // Merge one row group at a time: the leaf is never materialised whole.
+            let order = Self.mergeOrder(slices)
+            let table = try ChunkedTable(slices, schema: leafSchema)
+            slices.removeAll()
+            let step = max(1, options.rowGroupRows)
+            try order.withUnsafeBufferPointer { all in
+                var start = 0
+                while start < all.count {
+                    let end = min(start + step, all.count)
+                    try writer.write(try table.take(UnsafeBufferPointer(rebasing: all[start..<end])))
+                    start = end
+                }
+            }
+        }
+        try writer.close()
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return ReduceRecord(order: pixel.order, index: pixel.index, rows: Int64(rows), bytes: bytes)
     }
