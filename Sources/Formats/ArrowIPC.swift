@@ -118,35 +118,6 @@ public final class ChunkedTable {
 
 /// Arrow compute kernels AstroPile uses (through the shim).
 public enum ArrowCompute {
-    /// Rows `indices` of the concatenation of `batches` (all with `schema`), or the plain
-    /// concatenation when `indices` is `nil`.
-    public static func concatTake(_ batches: [RecordBatch], schema: Schema, indices: [Int64]?) throws -> RecordBatch {
-        let arrays = UnsafeMutablePointer<ArrowArray>.allocate(capacity: max(batches.count, 1))
-        for (i, b) in batches.enumerated() {
-            ArrowCExport.export(b, to: arrays + i)
-        }
-        defer {
-            for i in 0..<batches.count { carrow_release_array(arrays + i) }
-            arrays.deallocate()
-        }
-        return try withExportedSchema(schema) { s in
-            try importBatch(schema: schema) { out in
-                if let indices {
-                    try indices.withUnsafeBufferPointer { idx in
-                        try shimCall(.invalidArgument) { err in
-                            ap_concat_take(s, arrays, CInt(batches.count), idx.baseAddress, Int64(idx.count), out, err)
-                        }
-                    }
-                } else {
-                    try shimCall(.invalidArgument) { err in
-                        ap_concat_take(s, arrays, CInt(batches.count), nil, 0, out, err)
-                    }
-                }
-                return true
-            }!
-        }
-    }
-
     /// Casts `batch` to `target`: columns are cast by name (e.g. int64 → float64); target
     /// columns missing from the batch become all-null.
     public static func cast(_ batch: RecordBatch, to target: Schema) throws -> RecordBatch {

@@ -63,7 +63,8 @@ import TestSupport
         #expect(back.columns[2].string(at: 2) == "ccc")
         #expect(back.columns[1].children[0].values(Float.self).count == 6)
         // take + concat through Arrow compute
-        let taken = try ArrowCompute.concatTake([back, back], schema: reader.schema, indices: [5, 0])
+        let table = try ChunkedTable([back, back], schema: reader.schema)
+        let taken = try [Int64(5), 0].withUnsafeBufferPointer { try table.take($0) }
         #expect(taken.columns[0].values(Int64.self).map { $0 } == [3, 1])
         #expect(taken.columns[3].children[1].string(at: 0) == "r")
     }

@@ -59,6 +59,8 @@ import TestSupport
         let r2 = try TestSupport.runStatus(Self.executable, args + ["--output", resumed])
         #expect(r2.status == 0, "\(r2.stderr)")
         #expect(!FileManager.default.fileExists(atPath: resumed + ".astropile-work"))
+        let stray = FileManager.default.enumerator(atPath: resumed)!.compactMap { $0 as? String }.filter { $0.contains(".tmp-") }
+        #expect(stray.isEmpty, "temporary files left in the catalog: \(stray)")
         let a = try Self.leafBytes(clean), b = try Self.leafBytes(resumed)
         #expect(a.count > 1)
         #expect(a == b, "resumed leaves differ from an uninterrupted run's")

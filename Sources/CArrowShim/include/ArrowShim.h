@@ -101,11 +101,6 @@ int ap_parquet_write_dataset_metadata(const char* const* leaf_paths, const char*
 int ap_parquet_file_info(const char* path, int64_t* num_rows, int* num_row_groups, struct ArrowSchema* schema_out,
                          char** error);
 
-/// Rows `indices` (n of them, in order) of the concatenation of `batches` (all of `schema`).
-/// Consumes `schema` and every batch. With `indices` NULL, plain concatenation.
-int ap_concat_take(struct ArrowSchema* schema, struct ArrowArray* batches, int n_batches, const int64_t* indices,
-                   int64_t n_indices, struct ArrowArray* out, char** error);
-
 /// A set of record batches held as one chunked table (zero-copy), to take rows from repeatedly.
 typedef struct ap_table ap_table;
 

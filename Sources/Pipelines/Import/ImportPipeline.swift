@@ -58,6 +58,7 @@ public struct ImportPipeline {
         let mapStage = MapStage(config: config, state: state, inputSchema: inputSchema, leafSchema: leafSchema,
                                 chunkBytes: Int(memory / Int64(jobs) / 6))
         let todo = record.inputs.filter { !fm.fileExists(atPath: state.mapMarker($0.index)) }
+            .sorted { ($0.byteCount, $1.index) > ($1.byteCount, $0.index) }
         try timed("map") {
             let totalBytes = record.inputs.reduce(Int64(0)) { $0 + $1.byteCount }
             let doneBytes = totalBytes - todo.reduce(Int64(0)) { $0 + $1.byteCount }
@@ -82,9 +83,13 @@ public struct ImportPipeline {
         // Reduce
         let runs = mapRecords.filter { $0.status == MapRecord.Status.mapped }.flatMap { $0.runs }
         let reduce = ReduceStage(config: config, state: state, layout: layout, leafSchema: leafSchema, runs: runs)
+        // Largest pixels first, so the workers finish together (the order of work never changes
+        // what is written).
         let pixelsTodo = plan.pixels.indices.filter { !fm.fileExists(atPath: state.reduceMarker(plan.pixels[$0])) }
+            .sorted { (plan.rowCounts[$0], $1) > (plan.rowCounts[$1], $0) }
         try timed("reduce") {
             try fm.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
+            Self.removeTemporaryFiles(under: layout.root)
             let progress = ProgressReporter(stage: "reduce", unit: "rows", total: plan.totalRows, enabled: showProgress)
             progress.advance(plan.totalRows - pixelsTodo.reduce(Int64(0)) { $0 + plan.rowCounts[$1] })
             let caches = ThreadCaches()
@@ -132,6 +137,15 @@ public struct ImportPipeline {
         }
         try? fm.removeItem(atPath: state.root)
         return .written(report)
+    }
+
+    /// Removes files a killed run left under their temporary names (`*.tmp-<pid>`), so the
+    /// catalog folder holds only HATS files.
+    static func removeTemporaryFiles(under root: String) {
+        guard let e = FileManager.default.enumerator(atPath: root) else { return }
+        while let item = e.nextObject() as? String {
+            if item.range(of: ".tmp-") != nil { try? FileManager.default.removeItem(atPath: root + "/" + item) }
+        }
     }
 
     /// Loads the recorded plan, or makes and records it.

@@ -202,18 +202,20 @@ struct MapStage {
         for p in pending {
             withHpx.append(p.batch.inserting(Self.healpixField, .primitive(.int64, p.hpx), at: 0))
         }
-        let sorted = try ArrowCompute.concatTake(withHpx, schema: leafSchema, indices: sortedPositions)
+        let table = try ChunkedTable(withHpx, schema: leafSchema)
         let name = "\(input)-\(chunk).arrow"
         let writer = try IPCFileWriter(path: state.runDirectory + "/" + name, schema: leafSchema)
         var run = SpillRun(file: name, batchFirst: [], batchLast: [], batchRows: [])
-        var start = 0
-        while start < sorted.length {
-            let end = min(start + Self.runBatchRows, sorted.length)
-            try writer.write(sorted.slice(start..<end))
-            run.batchFirst.append(sortedKeys[start])
-            run.batchLast.append(sortedKeys[end - 1])
-            run.batchRows.append(end - start)
-            start = end
+        try sortedPositions.withUnsafeBufferPointer { positions in
+            var start = 0
+            while start < positions.count {
+                let end = min(start + Self.runBatchRows, positions.count)
+                try writer.write(try table.take(UnsafeBufferPointer(rebasing: positions[start..<end])))
+                run.batchFirst.append(sortedKeys[start])
+                run.batchLast.append(sortedKeys[end - 1])
+                run.batchRows.append(end - start)
+                start = end
+            }
         }
         try writer.close()
         return run
