@@ -82,9 +82,41 @@ struct InvalidRowRecord {
 
 }  // namespace
 
+// Dictionary-encoded columns (pandas categoricals) are handed over decoded, as their value type.
+std::shared_ptr<arrow::Schema> decoded_schema(const std::shared_ptr<arrow::Schema>& s) {
+  arrow::FieldVector fields;
+  bool changed = false;
+  for (const auto& f : s->fields()) {
+    if (f->type()->id() == arrow::Type::DICTIONARY) {
+      fields.push_back(f->WithType(std::static_pointer_cast<arrow::DictionaryType>(f->type())->value_type()));
+      changed = true;
+    } else {
+      fields.push_back(f);
+    }
+  }
+  return changed ? arrow::schema(fields, s->metadata()) : s;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> decoded_batch(const std::shared_ptr<arrow::RecordBatch>& b,
+                                                                 const std::shared_ptr<arrow::Schema>& target) {
+  if (target.get() == b->schema().get() || target->Equals(*b->schema())) return b;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  for (int i = 0; i < b->num_columns(); ++i) {
+    auto col = b->column(i);
+    if (col->type()->id() == arrow::Type::DICTIONARY) {
+      ARROW_ASSIGN_OR_RAISE(arrow::Datum d, arrow::compute::Cast(col, target->field(i)->type()));
+      columns.push_back(d.make_array());
+    } else {
+      columns.push_back(col);
+    }
+  }
+  return arrow::RecordBatch::Make(target, b->num_rows(), columns);
+}
+
 struct ap_reader {
   std::unique_ptr<parquet::arrow::FileReader> parquet;  // must outlive `batches`
   std::shared_ptr<arrow::RecordBatchReader> batches;
+  std::shared_ptr<arrow::Schema> schema;  // as handed over (dictionaries decoded)
   std::shared_ptr<std::vector<InvalidRowRecord>> invalid = std::make_shared<std::vector<InvalidRowRecord>>();
 };
 
@@ -161,7 +193,8 @@ int ap_parquet_reader_open(const char* path, const char* const* columns, int n_c
     handle->batches = std::shared_ptr<arrow::RecordBatchReader>(std::move(rb));
     handle->parquet = std::move(reader);
     if (num_rows) *num_rows = handle->parquet->parquet_reader()->metadata()->num_rows();
-    auto st = arrow::ExportSchema(*handle->batches->schema(), schema_out);
+    handle->schema = decoded_schema(handle->batches->schema());
+    auto st = arrow::ExportSchema(*handle->schema, schema_out);
     if (!st.ok()) { delete handle; return fail(error, st); }
     *out = handle;
     return 0;
@@ -213,7 +246,8 @@ int ap_csv_reader_open(const char* path, const ap_csv_options* options, ap_reade
     }
     AP_ASSIGN(auto reader, arrow::csv::StreamingReader::Make(arrow::io::default_io_context(), input, read, parse, convert));
     handle->batches = reader;
-    AP_TRY(arrow::ExportSchema(*handle->batches->schema(), schema_out));
+    handle->schema = decoded_schema(reader->schema());
+    AP_TRY(arrow::ExportSchema(*handle->schema, schema_out));
     *out = handle.release();
     return 0;
   } catch (const std::exception& e) {
@@ -227,6 +261,7 @@ int ap_reader_next(ap_reader* reader, struct ArrowArray* out, int* end, char** e
     AP_TRY(reader->batches->ReadNext(&batch));
     if (!batch) { *end = 1; return 0; }
     *end = 0;
+    AP_ASSIGN(batch, decoded_batch(batch, reader->schema));
     AP_TRY(arrow::ExportRecordBatch(*batch, out));
     return 0;
   } catch (const std::exception& e) {

@@ -69,6 +69,20 @@ import TestSupport
         #expect(taken.columns[3].children[1].string(at: 0) == "r")
     }
 
+    @Test func dictionaryEncodedColumnsArriveDecoded() throws {
+        let dir = try TestSupport.temporaryDirectory("dict")
+        let path = dir.appendingPathComponent("cat.parquet").path
+        try TestSupport.runPython("""
+            import sys, pyarrow as pa, pyarrow.parquet as pq
+            band = pa.array(["g", "r", "g", "i"]).dictionary_encode()
+            pq.write_table(pa.table({"id": [1, 2, 3, 4], "band": band}), sys.argv[1])
+            """, arguments: [path])
+        let reader = try ParquetFileReader(path: path)
+        #expect(reader.schema.fields.map(\.type) == [.int64, .string])
+        let b = try #require(try reader.next())
+        #expect((0..<4).map { b.columns[1].string(at: $0) } == ["g", "r", "g", "i"])
+    }
+
     /// DESIGN.md: the nested Fink raw-database sample reads into AstroPile batches and writes back
     /// equal, as pyarrow compares it.
     @Test func ztfRawDatabaseRoundTripsEqualInPyarrow() throws {
