@@ -525,4 +525,24 @@ int ap_cast_batch(struct ArrowSchema* schema, struct ArrowArray* batch, struct A
   }
 }
 
+int ap_decompress_file(const char* src, const char* dst, int compression, char** error) {
+  try {
+    AP_ASSIGN(auto file, arrow::io::ReadableFile::Open(src));
+    auto type = compression == 1 ? arrow::Compression::GZIP : arrow::Compression::BZ2;
+    AP_ASSIGN(std::shared_ptr<arrow::util::Codec> codec, arrow::util::Codec::Create(type));
+    AP_ASSIGN(auto input, arrow::io::CompressedInputStream::Make(codec.get(), file));
+    AP_ASSIGN(auto sink, arrow::io::FileOutputStream::Open(dst));
+    while (true) {
+      AP_ASSIGN(auto chunk, input->Read(4 << 20));
+      if (chunk->size() == 0) break;
+      AP_TRY(sink->Write(chunk));
+    }
+    AP_TRY(input->Close());
+    AP_TRY(sink->Close());
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, std::string(src) + ": " + e.what());
+  }
+}
+
 }  // extern "C"

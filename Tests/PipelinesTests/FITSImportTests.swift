@@ -39,3 +39,35 @@ import TestSupport
         #expect(out.hasPrefix("ok 8"))
     }
 }
+
+/// A compressed FITS file larger than a worker's share of `--memory` is unpacked to the work
+/// folder (streamed, bounded memory) rather than into memory by cfitsio, and imports the same.
+@Suite struct CompressedFITSTests {
+    @Test func largeGzipFITSIsUnpackedToDiskAndImportsTheSame() throws {
+        let dir = try TestSupport.temporaryDirectory("fitsgz")
+        try TestSupport.runPython("""
+            import sys, gzip, shutil, numpy as np
+            from astropy.table import Table
+            rng = np.random.default_rng(5)
+            n = 1_200_000
+            t = Table({"id": np.arange(n, dtype=np.int64), "ra": rng.uniform(0, 360, n), "dec": rng.uniform(-90, 90, n),
+                       "flux": rng.normal(0, 1, (n, 3))})
+            t.write(sys.argv[1] + "/big.fits")
+            with open(sys.argv[1] + "/big.fits", "rb") as f, gzip.open(sys.argv[1] + "/big.fits.gz", "wb", compresslevel=1) as g:
+                shutil.copyfileobj(f, g)
+            """, arguments: [dir.path])
+        let plain = try ImportHarness.run([dir.path + "/big.fits"]) { $0.highestOrder = 4; $0.threshold = 200_000 }
+        let packed = try ImportHarness.run([dir.path + "/big.fits.gz"]) {
+            $0.highestOrder = 4; $0.threshold = 200_000; $0.memoryBytes = 64 << 20
+        }
+        #expect(packed.report.unpackedInputs == [dir.path + "/big.fits.gz"])
+        #expect(plain.report.unpackedInputs == [])
+        #expect(packed.report.rowsWritten == 1_200_000)
+        #expect(try ImportHarness.partitions(packed.layout.root) == (try ImportHarness.partitions(plain.layout.root)))
+        for p in try ImportHarness.partitions(plain.layout.root).prefix(5) {
+            #expect(try ImportHarness.integers(packed.layout.leafPath(p), column: "id")
+                    == (try ImportHarness.integers(plain.layout.leafPath(p), column: "id")))
+        }
+        #expect(!FileManager.default.fileExists(atPath: packed.config.workDirectory))
+    }
+}

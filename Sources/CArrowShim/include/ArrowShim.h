@@ -117,6 +117,9 @@ void ap_table_free(ap_table* table);
 int ap_cast_batch(struct ArrowSchema* schema, struct ArrowArray* batch, struct ArrowSchema* target,
                   struct ArrowArray* out, char** error);
 
+/// Streams the decompression of `src` (1 gzip, 2 bz2) into `dst`, in bounded memory.
+int ap_decompress_file(const char* src, const char* dst, int compression, char** error);
+
 /// Arrow's version string (e.g. "26.0.1"), static.
 const char* ap_arrow_version(void);
 

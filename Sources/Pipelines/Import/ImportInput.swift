@@ -32,8 +32,30 @@ enum InputReaders {
             }
             return try ParquetFileReader(path: input.path, columns: names, batchRows: batchRows)
         case .fits:
-            return try FITSTableReader(path: input.path, hdu: config.hdu ?? .firstTable, columns: nil, batchRows: batchRows)
+            let path = try unpackedPath(input, config: config) ?? input.path
+            return try FITSTableReader(path: path, hdu: config.hdu ?? .firstTable, columns: nil, batchRows: batchRows)
         }
+    }
+
+    /// A compressed FITS input larger than a worker's share of the memory budget is unpacked to
+    /// `<work>/unpacked/<index>.fits` (cfitsio would decompress it whole into memory); `nil` when
+    /// the file is read as it is. The map stage deletes the unpacked copy when it is done.
+    static func unpackedPath(_ input: ImportInput, config: ImportConfig) throws -> String? {
+        guard let path = unpackTarget(input, config: config) else { return nil }
+        let dir = config.workDirectory + "/unpacked"
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try Decompression.unpack(input.path, to: path)
+        }
+        return path
+    }
+
+    /// Where ``unpackedPath(_:config:)`` puts `input`, or `nil` when it is read as it is.
+    static func unpackTarget(_ input: ImportInput, config: ImportConfig) -> String? {
+        guard input.format == .fits, Compression(path: input.path) != .none else { return nil }
+        let share = config.memoryBytes / Int64(2 * config.effectiveJobs)
+        guard Decompression.estimatedUncompressedSize(input.path) > share else { return nil }
+        return config.workDirectory + "/unpacked/\(input.index).fits"
     }
 
     /// Expands glob patterns into sorted, de-duplicated file paths.

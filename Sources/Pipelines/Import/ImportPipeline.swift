@@ -132,8 +132,10 @@ public struct ImportPipeline {
                 rowsRejected: rejectedRows, rejectedRowSamples: mapRecords.flatMap(\.rejectedRowSamples),
                 rejectedFiles: rejectedFiles, partitions: plan.pixels.count, partitionsPerOrder: perOrder,
                 leafBytes: leafBytes, stageSeconds: seconds)
-            try WorkState.write(report, to: layout.reportFile)
-            return report
+            var withUnpacked = report
+            withUnpacked.unpackedInputs = mapRecords.filter { $0.unpacked == true }.map { record.inputs[$0.input].path }
+            try WorkState.write(withUnpacked, to: layout.reportFile)
+            return withUnpacked
         }
         try? fm.removeItem(atPath: state.root)
         return .written(report)

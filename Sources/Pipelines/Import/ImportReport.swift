@@ -35,6 +35,8 @@ public struct ImportReport: Codable, Sendable {
     public var partitionsPerOrder: [String: Int]
     /// Bytes of the leaves.
     public var leafBytes: Int64
+    /// Compressed FITS inputs that were unpacked to disk (not into memory) to be read.
+    public var unpackedInputs: [String]? = nil
     /// Wall-clock seconds per stage of this invocation (a resumed run counts only what it did).
     public var stageSeconds: [String: Double]
 

@@ -85,12 +85,17 @@ struct MapStage {
             throw ImportError.interrupted
         } catch {
             for run in record.runs { AtomicFile.remove(state.runDirectory + "/" + run.file) }
+            if let unpacked = InputReaders.unpackTarget(input, config: config) { AtomicFile.remove(unpacked) }
             progress.advance(max(0, input.byteCount - reportedBytes))
             return MapRecord(status: .rejected, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
                              rejectedRowSamples: [], runs: [], error: "\(error)")
         }
         progress.advance(max(0, input.byteCount - reportedBytes))
         try writeHistogram(histogram, input: input.index)
+        if let unpacked = InputReaders.unpackTarget(input, config: config) {
+            record.unpacked = true
+            AtomicFile.remove(unpacked)
+        }
         return record
     }
 

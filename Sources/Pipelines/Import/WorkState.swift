@@ -79,6 +79,8 @@ struct MapRecord: Codable {
     var rejectedRowSamples: [RejectedRow]
     var runs: [SpillRun]
     var error: String?
+    /// Whether the input was a compressed FITS file unpacked to the work folder to be read.
+    var unpacked: Bool? = nil
 }
 
 /// A file that was skipped whole.
