@@ -40,7 +40,8 @@ build-release: setup
 demo: build-release
 	rm -rf demo-output
 	.build/release/astropile import --input sample/small_sky_source.csv.gz --ra source_ra --dec source_dec \
-	  --output demo-output/small_sky_source --highest-order 2 --threshold 3000 --catalog-name small_sky_source
+	  --output demo-output/small_sky_source --highest-order 2 --threshold 3000 \
+	  --catalog-name small_sky_source --catalog-type source
 	.build/release/astropile info demo-output/small_sky_source
 
 test: setup

@@ -73,6 +73,9 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
     @Option(name: .long, help: "The catalog's name (obs_collection; default: the output folder's name).")
     var catalogName: String?
 
+    @Option(name: .long, help: "HATS dataproduct_type: object (one row per object) or source (detections) (default: object).")
+    var catalogType: CatalogType?
+
     @Option(name: .long, help: "Parallel workers (default: all cores).")
     var jobs: Int?
 
@@ -128,6 +131,7 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
             throw ValidationError("--no-header needs --column-names")
         }
         if let catalogName { c.catalogName = catalogName }
+        if let catalogType { c.catalogType = catalogType.rawValue }
         if let jobs {
             guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
             c.jobs = jobs
@@ -180,3 +184,8 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
 }
 
 extension InputFormat: ExpressibleByArgument {}
+
+/// The HATS `dataproduct_type` of an imported catalog.
+enum CatalogType: String, ExpressibleByArgument, CaseIterable {
+    case object, source
+}
