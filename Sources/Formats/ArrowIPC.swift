@@ -3,19 +3,23 @@ import CArrowData
 import Table
 
 /// Writes record batches to an Arrow IPC file (the import's sorted spill runs).
-/// Written under a temporary name; ``close()`` fsyncs and renames.
+/// Written under a temporary name; ``close()`` renames it (after an fsync when `durable`).
 public final class IPCFileWriter {
     /// The final path.
     public let path: String
     /// Schema of every batch.
     public let schema: Schema
+    /// Whether ``close()`` flushes the file to disk before renaming it.
+    public let durable: Bool
     private var handle: OpaquePointer?
     private let tempPath: String
 
-    /// Creates the file.
-    public init(path: String, schema: Schema) throws {
+    /// Creates the file. Scratch files (spill runs) pass `durable: false`: they survive a killed
+    /// process without an fsync, and their readers check them on resume.
+    public init(path: String, schema: Schema, durable: Bool = true) throws {
         self.path = path
         self.schema = schema
+        self.durable = durable
         tempPath = AtomicFile.temporaryPath(for: path)
         var h: OpaquePointer? = nil
         try withExportedSchema(schema) { s in
@@ -45,7 +49,7 @@ public final class IPCFileWriter {
         handle = nil
         defer { ap_ipc_writer_free(h) }
         try shimCall(.io, path: path) { err in ap_ipc_writer_close(h, err) }
-        try AtomicFile.commit(temporary: tempPath, to: path)
+        try AtomicFile.commit(temporary: tempPath, to: path, durable: durable)
     }
 }
 

@@ -13,12 +13,15 @@ public enum AtomicFile {
     }
 
     /// Flushes `temporary` to disk and renames it onto `path` (replacing any existing file).
-    public static func commit(temporary: String, to path: String) throws {
-        try fsyncPath(temporary)
+    /// With `durable: false` the flushes are skipped: the rename is still atomic for readers and
+    /// survives a killed process, but not a power cut (for scratch files that are validated on
+    /// resume).
+    public static func commit(temporary: String, to path: String, durable: Bool = true) throws {
+        if durable { try fsyncPath(temporary) }
         guard rename(temporary, path) == 0 else {
             throw FormatError(.io, "rename from \(temporary) failed: \(String(cString: strerror(errno)))", path: path)
         }
-        try fsyncPath(directory(of: path))
+        if durable { try fsyncPath(directory(of: path)) }
     }
 
     /// Writes `bytes` to `path` atomically.

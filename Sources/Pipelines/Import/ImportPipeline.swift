@@ -57,6 +57,7 @@ public struct ImportPipeline {
         let jobs = config.effectiveJobs
         let mapStage = MapStage(config: config, state: state, inputSchema: inputSchema, leafSchema: leafSchema,
                                 chunkBytes: Int(memory / Int64(jobs) / 6))
+        if !fm.fileExists(atPath: state.alignmentFile) { Self.discardDamagedRuns(state, inputs: record.inputs) }
         let todo = record.inputs.filter { !fm.fileExists(atPath: state.mapMarker($0.index)) }
             .sorted { ($0.byteCount, $1.index) > ($1.byteCount, $0.index) }
         try timed("map") {
@@ -139,6 +140,23 @@ public struct ImportPipeline {
         }
         try? fm.removeItem(atPath: state.root)
         return .written(report)
+    }
+
+    /// Forgets mapped inputs whose spill runs are missing or unreadable (spill runs are written
+    /// without fsync, so a power cut can leave a marker whose run did not reach the disk): those
+    /// inputs are mapped again.
+    static func discardDamagedRuns(_ state: WorkState, inputs: [ImportInput]) {
+        for input in inputs {
+            guard let m = WorkState.read(MapRecord.self, from: state.mapMarker(input.index)), m.status == .mapped else { continue }
+            let intact = m.runs.allSatisfy { run in
+                guard let f = try? IPCFile(path: state.runDirectory + "/" + run.file) else { return false }
+                return f.batchCount == run.batchRows.count
+            }
+            if !intact {
+                AtomicFile.remove(state.mapMarker(input.index))
+                for run in m.runs { AtomicFile.remove(state.runDirectory + "/" + run.file) }
+            }
+        }
     }
 
     /// Removes files a killed run left under their temporary names (`*.tmp-<pid>`), so the

@@ -209,7 +209,9 @@ struct MapStage {
         }
         let table = try ChunkedTable(withHpx, schema: leafSchema)
         let name = "\(input)-\(chunk).arrow"
-        let writer = try IPCFileWriter(path: state.runDirectory + "/" + name, schema: leafSchema)
+        // Spill runs are scratch: no fsync (a killed process keeps them; after a power cut the
+        // resume check finds a damaged run and maps its input again).
+        let writer = try IPCFileWriter(path: state.runDirectory + "/" + name, schema: leafSchema, durable: false)
         var run = SpillRun(file: name, batchFirst: [], batchLast: [], batchRows: [])
         try sortedPositions.withUnsafeBufferPointer { positions in
             var start = 0
