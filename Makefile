@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
-APT_PACKAGES := libcfitsio-dev pkg-config
+APT_PACKAGES := libcfitsio-dev pkg-config libchealpix0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup apt venv build build-release demo test bench clean
