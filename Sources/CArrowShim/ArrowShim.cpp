@@ -114,6 +114,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> decoded_batch(const std::shar
 }
 
 struct ap_reader {
+  std::shared_ptr<arrow::util::Codec> codec;            // a compressed CSV's codec, must outlive `batches`
   std::unique_ptr<parquet::arrow::FileReader> parquet;  // must outlive `batches`
   std::shared_ptr<arrow::RecordBatchReader> batches;
   std::shared_ptr<arrow::Schema> schema;  // as handed over (dictionaries decoded)
@@ -206,21 +207,15 @@ int ap_parquet_reader_open(const char* path, const char* const* columns, int n_c
 int ap_csv_reader_open(const char* path, const ap_csv_options* options, ap_reader** out,
                        struct ArrowSchema* schema_out, char** error) {
   try {
+    auto handle = std::make_unique<ap_reader>();
     std::shared_ptr<arrow::io::InputStream> input;
     AP_ASSIGN(auto file, arrow::io::ReadableFile::Open(path));
     input = file;
     if (options->compression != 0) {
       auto type = options->compression == 1 ? arrow::Compression::GZIP : arrow::Compression::BZ2;
-      AP_ASSIGN(std::shared_ptr<arrow::util::Codec> codec, arrow::util::Codec::Create(type));
-      AP_ASSIGN(input, arrow::io::CompressedInputStream::Make(codec.get(), input));
-      // keep the codec alive with the stream
-      struct Holder { std::shared_ptr<arrow::util::Codec> c; };
-      static std::mutex mu;
-      static std::vector<std::shared_ptr<arrow::util::Codec>> codecs;
-      std::lock_guard<std::mutex> lock(mu);
-      codecs.push_back(codec);
+      AP_ASSIGN(handle->codec, arrow::util::Codec::Create(type));
+      AP_ASSIGN(input, arrow::io::CompressedInputStream::Make(handle->codec.get(), input));
     }
-    auto handle = std::make_unique<ap_reader>();
     auto read = arrow::csv::ReadOptions::Defaults();
     read.use_threads = false;
     if (options->block_size > 0) read.block_size = static_cast<int32_t>(options->block_size);

@@ -23,7 +23,7 @@ public final class ParquetFileReader: BatchReader {
         var handle: OpaquePointer? = nil
         var rows: Int64 = 0
         let names = columns ?? []
-        var cStrings = names.map { strdup($0) }
+        var cStrings = names.map { strdup($0) }  // var: withUnsafeMutableBufferPointer
         defer { cStrings.forEach { free($0) } }
         let raw = try importSchema { schemaOut in
             try cStrings.withUnsafeMutableBufferPointer { buf in
@@ -45,7 +45,6 @@ public final class ParquetFileReader: BatchReader {
             keep = nil
             schema = raw
         }
-        if cStrings.isEmpty { cStrings = [] }
     }
 
     deinit { ap_reader_free(handle) }

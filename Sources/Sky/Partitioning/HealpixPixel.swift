@@ -7,7 +7,7 @@
 /// `(order, pixel)` ordering of the hats `HealpixPixel` dataclass.
 public struct HealpixPixel: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The deepest order HEALPix supports here, that of the `_healpix_29` spatial index.
-    public static let maxOrder = 29
+    public static let maxOrder = HEALPix.maxOrder
 
     /// The HEALPix order (depth), `0...29`; there are `12 * 4^order` pixels at an order.
     public let order: Int
@@ -28,8 +28,7 @@ public struct HealpixPixel: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// The number of pixels covering the sphere at `order`: `12 * 4^order`.
     public static func pixelCount(order: Int) -> Int64 {
-        precondition((0...maxOrder).contains(order), "HEALPix order \(order) outside 0...\(maxOrder)")
-        return 12 << (2 * Int64(order))
+        HEALPix.pixelCount(order: order)
     }
 
     /// The indices at `finerOrder` (≥ `order`) of the pixels inside this one: a contiguous range,
