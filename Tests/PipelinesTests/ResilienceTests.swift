@@ -129,3 +129,51 @@ import TestSupport
         #expect(r.stderr.contains("part_902.parquet"))
     }
 }
+
+/// Ctrl-C, `--config` YAML and `astropile info`, through the executable.
+@Suite(.serialized) struct CommandLineTests {
+    @Test func ctrlCStopsCleanlyAndTheRunResumes() throws {
+        let dir = try TestSupport.temporaryDirectory("sigint")
+        _ = try ResilienceTests.makeInputs(in: dir, files: 6, rows: 2000)
+        let out = dir.appendingPathComponent("cat").path
+        let args = ["import", "--input", dir.path + "/part_*.csv", "--output", out, "--highest-order", "7", "--threshold", "1500",
+                    "--jobs", "1", "--quiet"]
+        let r1 = try TestSupport.runStatus(ResilienceTests.executable, args, environment: ["ASTROPILE_INTERRUPT_AFTER": "map:2"])
+        #expect(r1.status == 130, "\(r1.stderr)")
+        #expect(r1.stderr.contains("re-run the same command"))
+        #expect(FileManager.default.fileExists(atPath: out + ".astropile-work/map/1.json"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/hats.properties"))
+        let r2 = try TestSupport.runStatus(ResilienceTests.executable, args)
+        #expect(r2.status == 0, "\(r2.stderr)")
+        let report = try JSONDecoder().decode(ImportReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/astropile_report.json")))
+        #expect(report.rowsWritten == 12_000)
+    }
+
+    @Test func yamlConfigAndInfo() throws {
+        let dir = try TestSupport.temporaryDirectory("yaml")
+        let input = try TestSupport.fixture("hats-import/small_sky_source/small_sky_source.csv")
+        let out = dir.appendingPathComponent("sources").path
+        let yaml = """
+            inputs: [\(input)]
+            output: \(out)
+            ra: source_ra
+            dec: source_dec
+            highestOrder: 2
+            threshold: 3000
+            dropEmptySiblings: false
+            catalogType: source
+            """
+        try yaml.write(toFile: dir.path + "/import.yaml", atomically: true, encoding: .utf8)
+        let r = try TestSupport.runStatus(ResilienceTests.executable, ["import", "--config", dir.path + "/import.yaml", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try ImportHarness.partitions(out).count == 14)
+        let info = try TestSupport.run(ResilienceTests.executable, ["info", out])
+        #expect(info.contains("rows      17161"))
+        #expect(info.contains("order 1: "))
+        #expect(info.contains("source_ra: double"))
+        let props = try String(contentsOfFile: out + "/hats.properties", encoding: .utf8)
+        #expect(props.contains("dataproduct_type=source"))
+        #expect(props.contains("hats_max_rows=3000"))
+        #expect(props.contains("astropile_config_hash="))
+    }
+}
