@@ -78,7 +78,7 @@ public enum ArrowCImport {
                                                  offset: child.offset + top.offset, buffers: child.buffers, children: child.children)
         }
         let length = top.length
-        return RecordBatch(schema: schema, columns: columns.map { c in c.length == length ? c : c.sliceTo(length) }, length: length)
+        return RecordBatch(schema: schema, columns: columns.map { c in c.length == length ? c : c.slice(0..<length) }, length: length)
     }
 
     /// Moves a single C array of `type` into Swift (zero-copy).
@@ -100,7 +100,6 @@ public enum ArrowCImport {
             if let p = raw(i) { buffers.append(Buffer(base: p, byteCount: bytes, owner: owner)) } else { buffers.append(nil) }
         }
         if type.bufferCount > 0 { add(0, bytes: (end + 7) / 8) }
-        var childLength: Int? = nil
         switch type {
         case .null:
             break
@@ -118,14 +117,11 @@ public enum ArrowCImport {
             add(1, bytes: (end + 1) * 4)
         case .largeList:
             add(1, bytes: (end + 1) * 8)
-        case .fixedSizeList(_, let n):
-            childLength = end * n
-        case .structure:
-            childLength = end
+        case .fixedSizeList, .structure:
+            break  // validity only; children carry the values
         default:
             add(1, bytes: end * (type.byteWidth ?? 0))
         }
-        _ = childLength
         let childTypes = type.children.map(\.type)
         guard Int(a.n_children) == childTypes.count else {
             throw TableError(.invalidArray, "\(type) array has \(a.n_children) children, expected \(childTypes.count)")
@@ -137,9 +133,4 @@ public enum ArrowCImport {
         return ArrayData(type: type, length: length, nullCount: a.null_count < 0 ? nil : Int(a.null_count),
                          offset: offset, buffers: buffers, children: children)
     }
-}
-
-extension ArrayData {
-    /// The first `n` elements (used when a struct child is longer than its parent).
-    func sliceTo(_ n: Int) -> ArrayData { slice(0..<n) }
 }

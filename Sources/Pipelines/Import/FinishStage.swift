@@ -22,8 +22,7 @@ struct FinishStage {
         let leaves = plan.pixels.map { (path: layout.leafPath($0), relativePath: HATSLayout.leafRelativePath($0)) }
         try ParquetFileWriter.writeDatasetMetadata(leaves: leaves, schema: leafSchema, metadataPath: layout.metadataFile,
                                                    commonMetadataPath: layout.commonMetadataFile)
-        try HEALPixMapWriter.write(counts: histogram.counts, order: histogram.order, to: layout.pointMapFile)
-        try HEALPixMapWriter.write(counts: histogram.counts, order: histogram.order, to: layout.skymapFile)
+        try HEALPixMapWriter.writeCatalogMaps(counts: histogram.counts, order: histogram.order, catalogDirectory: layout.root)
         let leafBytes = leafRecords.reduce(Int64(0)) { $0 + $1.bytes }
         try writeProperties(inputs: inputs)
         return leafBytes

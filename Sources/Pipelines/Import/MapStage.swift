@@ -101,11 +101,7 @@ struct MapStage {
 
     /// Brings a batch to the unified schema (casts, missing columns as nulls, column selection).
     func conform(_ batch: RecordBatch, path: String) throws -> RecordBatch {
-        if batch.schema.fields.map(\.name) == inputSchema.fields.map(\.name),
-           batch.schema.fields.map(\.type) == inputSchema.fields.map(\.type) {
-            return RecordBatch(schema: inputSchema, columns: batch.columns, length: batch.length)
-        }
-        // Select what exists by name first (zero-copy), then let Arrow cast the rest.
+        // Select what exists by name (zero-copy); only a batch that then still differs is cast.
         let present = inputSchema.fields.compactMap { batch.schema.index(of: $0.name) }
         let selected = batch.selecting(present)
         if selected.schema.fields.map(\.name) == inputSchema.fields.map(\.name),
