@@ -7,7 +7,7 @@ VENV := .venv
 APT_PACKAGES := libcfitsio-dev pkg-config libchealpix0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test bench clean
+.PHONY: setup apt venv build build-release demo test bench bench-crossmatch clean
 
 setup: apt venv
 
@@ -50,6 +50,9 @@ test: setup
 
 bench: build-release
 	bench/import/run.sh
+
+bench-crossmatch: build-release
+	bench/crossmatch/run.sh
 
 clean:
 	rm -rf .build demo-output

@@ -8,7 +8,7 @@ public struct AstroPileCommand: ParsableCommand {
         commandName: "astropile",
         abstract: "Survey catalogs to HEALPix-partitioned HATS catalogs (LSDB/hats-readable), fast and resumable.",
         version: AstroPileVersion.string,
-        subcommands: [ImportCommand.self, InfoCommand.self])
+        subcommands: [ImportCommand.self, InfoCommand.self, MarginCommand.self, CrossmatchCommand.self, ConeCommand.self, BoxCommand.self, LookupCommand.self, IndexCommand.self])
 
     public init() {}
 
@@ -37,6 +37,12 @@ public struct AstroPileCommand: ParsableCommand {
         } catch let e as ValidationError {
             FileHandle.standardError.write(Data("astropile: \(e.message)\n".utf8))
             return ExitStatus.usage
+        } catch let e as CatalogError {
+            FileHandle.standardError.write(Data("astropile: error: \(e)\n".utf8))
+            switch e {
+            case .configuration, .marginMissing: return ExitStatus.usage
+            default: return ExitStatus.failure
+            }
         } catch {
             FileHandle.standardError.write(Data("astropile: error: \(error)\n".utf8))
             return ExitStatus.failure

@@ -88,6 +88,9 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
     @Flag(name: .long, help: "No progress lines.")
     var quiet = false
 
+    @Option(name: .customLong("index"), help: "Also build an index catalog of this identifier column, <output>_index_<column>, for astropile lookup (repeatable).")
+    var indexColumns: [String] = []
+
     func makeConfig() throws -> ImportConfig {
         var c: ImportConfig
         if let config {
@@ -172,14 +175,24 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
             }
             throw e
         }
+        let status: Int32
+        var rebuildIndexes = true
         switch outcome {
         case .alreadyComplete(let report):
             FileHandle.standardError.write(Data("astropile: \(config.output) is already complete with these settings; nothing to do.\n\(report.summary)\n".utf8))
-            return report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
+            status = report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
+            rebuildIndexes = false
         case .written(let report):
             FileHandle.standardError.write(Data((report.summary + "\n").utf8))
-            return report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
+            status = report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
         }
+        for column in indexColumns {
+            let path = IndexCatalog.defaultPath(catalog: config.output, column: column)
+            if !rebuildIndexes && FileManager.default.fileExists(atPath: path + "/hats.properties") { continue }
+            try IndexCatalog.build(catalog: config.output, column: column)
+            FileHandle.standardError.write(Data("index of \(column): \(path)\n".utf8))
+        }
+        return status
     }
 }
 

@@ -16,8 +16,10 @@
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
+#include <parquet/statistics.h>
 
 #include <cstdlib>
+#include <unistd.h>
 #include <malloc.h>
 #include <cstring>
 #include <mutex>
@@ -150,8 +152,9 @@ void ap_string_free(char* s) { std::free(s); }
 
 const char* ap_arrow_version(void) { return ARROW_VERSION_STRING; }
 
-int ap_parquet_reader_open(const char* path, const char* const* columns, int n_columns, int64_t batch_rows,
-                           ap_reader** out, struct ArrowSchema* schema_out, int64_t* num_rows, char** error) {
+int ap_parquet_reader_open(const char* path, const char* const* columns, int n_columns, const int* row_groups,
+                           int n_row_groups, int64_t batch_rows, ap_reader** out, struct ArrowSchema* schema_out,
+                           int64_t* num_rows, char** error) {
   try {
     parquet::ArrowReaderProperties props;
     props.set_batch_size(batch_rows > 0 ? batch_rows : 65536);
@@ -187,13 +190,26 @@ int ap_parquet_reader_open(const char* path, const char* const* columns, int n_c
       int n = reader->parquet_reader()->metadata()->num_columns();
       for (int i = 0; i < n; ++i) leaves.push_back(i);
     }
-    std::vector<int> groups(reader->num_row_groups());
-    for (size_t i = 0; i < groups.size(); ++i) groups[i] = static_cast<int>(i);
+    std::vector<int> groups;
+    auto metadata = reader->parquet_reader()->metadata();
+    int64_t selected_rows = 0;
+    if (row_groups) {
+      for (int i = 0; i < n_row_groups; ++i) {
+        if (row_groups[i] < 0 || row_groups[i] >= reader->num_row_groups())
+          return fail(error, std::string(path) + ": no row group " + std::to_string(row_groups[i]));
+        groups.push_back(row_groups[i]);
+        selected_rows += metadata->RowGroup(row_groups[i])->num_rows();
+      }
+    } else {
+      groups.resize(reader->num_row_groups());
+      for (size_t i = 0; i < groups.size(); ++i) groups[i] = static_cast<int>(i);
+      selected_rows = metadata->num_rows();
+    }
     AP_ASSIGN(std::unique_ptr<arrow::RecordBatchReader> rb, reader->GetRecordBatchReader(groups, leaves));
     auto handle = new ap_reader();
     handle->batches = std::shared_ptr<arrow::RecordBatchReader>(std::move(rb));
     handle->parquet = std::move(reader);
-    if (num_rows) *num_rows = handle->parquet->parquet_reader()->metadata()->num_rows();
+    if (num_rows) *num_rows = selected_rows;
     handle->schema = decoded_schema(handle->batches->schema());
     auto st = arrow::ExportSchema(*handle->schema, schema_out);
     if (!st.ok()) { delete handle; return fail(error, st); }
@@ -302,6 +318,45 @@ int ap_ipc_writer_close(ap_ipc_writer* w, char** error) {
 }
 
 void ap_ipc_writer_free(ap_ipc_writer* w) { delete w; }
+
+struct ap_csv_writer {
+  std::shared_ptr<arrow::io::OutputStream> sink;
+  std::shared_ptr<arrow::ipc::RecordBatchWriter> writer;
+  std::shared_ptr<arrow::Schema> schema;
+};
+
+int ap_csv_writer_open(const char* path, struct ArrowSchema* schema, ap_csv_writer** out, char** error) {
+  try {
+    AP_ASSIGN(std::shared_ptr<arrow::Schema> s, arrow::ImportSchema(schema));
+    std::shared_ptr<arrow::io::OutputStream> sink;
+    if (path) {
+      AP_ASSIGN(sink, arrow::io::FileOutputStream::Open(path));
+    } else {
+      int fd = dup(1);
+      if (fd < 0) return fail(error, "cannot duplicate standard output");
+      AP_ASSIGN(sink, arrow::io::FileOutputStream::Open(fd));
+    }
+    AP_ASSIGN(auto writer, arrow::csv::MakeCSVWriter(sink, s, arrow::csv::WriteOptions::Defaults()));
+    *out = new ap_csv_writer{sink, writer, s};
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
+int ap_csv_writer_write(ap_csv_writer* w, struct ArrowArray* batch, char** error) {
+  AP_ASSIGN(auto b, arrow::ImportRecordBatch(batch, w->schema));
+  AP_TRY(w->writer->WriteRecordBatch(*b));
+  return 0;
+}
+
+int ap_csv_writer_close(ap_csv_writer* w, char** error) {
+  AP_TRY(w->writer->Close());
+  AP_TRY(w->sink->Close());
+  return 0;
+}
+
+void ap_csv_writer_free(ap_csv_writer* w) { delete w; }
 
 int ap_ipc_file_open(const char* path, ap_ipc_file** out, struct ArrowSchema* schema_out, int* num_batches, char** error) {
   // Plain reads rather than a memory map: mapped pages would count against the process's RSS
@@ -491,7 +546,74 @@ int ap_table_take(ap_table* t, const int64_t* indices, int64_t n_indices, struct
   }
 }
 
+int ap_table_take_or_null(ap_table* t, const int64_t* indices, int64_t n_indices, struct ArrowArray* out,
+                          char** error) {
+  try {
+    arrow::Int64Builder builder;
+    AP_TRY(builder.Reserve(n_indices));
+    for (int64_t i = 0; i < n_indices; ++i) {
+      if (indices[i] < 0) builder.UnsafeAppendNull(); else builder.UnsafeAppend(indices[i]);
+    }
+    AP_ASSIGN(std::shared_ptr<arrow::Array> idx, builder.Finish());
+    AP_ASSIGN(arrow::Datum taken, arrow::compute::Take(arrow::Datum(t->batch), arrow::Datum(idx),
+                                                       arrow::compute::TakeOptions::NoBoundsCheck()));
+    AP_TRY(arrow::ExportRecordBatch(*taken.record_batch(), out));
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, e.what());
+  }
+}
+
 void ap_table_free(ap_table* t) { delete t; }
+
+int ap_parquet_row_group_stats(const char* path, const char* column, int capacity, int* n_groups, int* kind,
+                               int64_t* mins, int64_t* maxs, int64_t* rows, char** error) {
+  try {
+    std::unique_ptr<parquet::ParquetFileReader> file = parquet::ParquetFileReader::OpenFile(path, false);
+    auto metadata = file->metadata();
+    const parquet::SchemaDescriptor* schema = metadata->schema();
+    int col = schema->ColumnIndex(column);
+    if (col < 0) return fail(error, std::string("no column '") + column + "' in " + path);
+    *n_groups = metadata->num_row_groups();
+    *kind = 2;
+    if (*n_groups > capacity) return 0;
+    auto physical = schema->Column(col)->physical_type();
+    int k = (physical == parquet::Type::INT32 || physical == parquet::Type::INT64) ? 0
+          : (physical == parquet::Type::FLOAT || physical == parquet::Type::DOUBLE) ? 1 : 2;
+    if (k == 2) return 0;
+    for (int g = 0; g < *n_groups; ++g) {
+      auto rg = metadata->RowGroup(g);
+      rows[g] = rg->num_rows();
+      auto chunk = rg->ColumnChunk(col);
+      auto stats = chunk->statistics();
+      if (!stats || !stats->HasMinMax()) return 0;
+      switch (physical) {
+        case parquet::Type::INT32: {
+          auto s = std::static_pointer_cast<parquet::Int32Statistics>(stats);
+          mins[g] = s->min(); maxs[g] = s->max(); break;
+        }
+        case parquet::Type::INT64: {
+          auto s = std::static_pointer_cast<parquet::Int64Statistics>(stats);
+          mins[g] = s->min(); maxs[g] = s->max(); break;
+        }
+        case parquet::Type::FLOAT: {
+          auto s = std::static_pointer_cast<parquet::FloatStatistics>(stats);
+          double a = s->min(), b = s->max();
+          std::memcpy(&mins[g], &a, 8); std::memcpy(&maxs[g], &b, 8); break;
+        }
+        default: {
+          auto s = std::static_pointer_cast<parquet::DoubleStatistics>(stats);
+          double a = s->min(), b = s->max();
+          std::memcpy(&mins[g], &a, 8); std::memcpy(&maxs[g], &b, 8); break;
+        }
+      }
+    }
+    *kind = k;
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(error, std::string(path) + ": " + e.what());
+  }
+}
 
 int ap_cast_batch(struct ArrowSchema* schema, struct ArrowArray* batch, struct ArrowSchema* target,
                   struct ArrowArray* out, char** error) {

@@ -118,6 +118,18 @@ public final class ChunkedTable {
             return true
         }!
     }
+
+    /// Rows at `indices` as one batch, where a negative index gives a row of nulls (every
+    /// column of the result is then nullable).
+    public func takeOrNull(_ indices: UnsafeBufferPointer<Int64>) throws -> RecordBatch {
+        let nullable = Schema(schema.fields.map { var f = $0; f.nullable = true; return f }, metadata: schema.metadata)
+        return try importBatch(schema: nullable) { out in
+            try shimCall(.invalidArgument) { err in
+                ap_table_take_or_null(handle, indices.baseAddress, Int64(indices.count), out, err)
+            }
+            return true
+        }!
+    }
 }
 
 /// Arrow compute kernels AstroPile uses (through the shim).

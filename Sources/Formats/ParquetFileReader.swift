@@ -17,20 +17,26 @@ public final class ParquetFileReader: BatchReader {
     private let rawSchema: Schema
     private let keep: [Int]?
 
-    /// Opens `path`, optionally reading only `columns` (top-level names), in batches of `batchRows`.
-    public init(path: String, columns: [String]? = nil, batchRows: Int = 65_536) throws {
+    /// Opens `path`, optionally reading only `columns` (top-level names) and only the row groups
+    /// `rowGroups` (positions, read in the order given), in batches of `batchRows`.
+    /// ``rowCount`` is then the number of rows those row groups hold.
+    public init(path: String, columns: [String]? = nil, rowGroups: [Int]? = nil, batchRows: Int = 65_536) throws {
         self.path = path
         var handle: OpaquePointer? = nil
         var rows: Int64 = 0
         let names = columns ?? []
         var cStrings = names.map { strdup($0) }  // var: withUnsafeMutableBufferPointer
         defer { cStrings.forEach { free($0) } }
+        let groups = (rowGroups ?? []).map { CInt($0) }
         let raw = try importSchema { schemaOut in
             try cStrings.withUnsafeMutableBufferPointer { buf in
                 try buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buf.count, 1)) { p in
-                    try shimCall(path: path) { err in
-                        ap_parquet_reader_open(path, names.isEmpty ? nil : p, CInt(names.count), Int64(batchRows),
-                                               &handle, schemaOut, &rows, err)
+                    try groups.withUnsafeBufferPointer { g in
+                        try shimCall(path: path) { err in
+                            ap_parquet_reader_open(path, names.isEmpty ? nil : p, CInt(names.count),
+                                                   rowGroups == nil ? nil : (g.baseAddress ?? UnsafePointer(bitPattern: 1)),
+                                                   CInt(groups.count), Int64(batchRows), &handle, schemaOut, &rows, err)
+                        }
                     }
                 }
             }
@@ -68,6 +74,40 @@ public final class ParquetFileReader: BatchReader {
             try shimCall(path: path) { err in ap_parquet_file_info(path, &rows, &groups, out, err) }
         }
         return (Int(rows), Int(groups), schema)
+    }
+
+    /// Minimum and maximum of one numeric column in each row group, from the footer's statistics.
+    public enum ColumnStatistics: Sendable {
+        /// An integer column: closed ranges per row group.
+        case integer([ClosedRange<Int64>])
+        /// A floating-point column: closed ranges per row group.
+        case floatingPoint([ClosedRange<Double>])
+        /// Another type, or a row group without statistics.
+        case unavailable
+    }
+
+    /// Per-row-group statistics of `column` and the row count of each group.
+    public static func rowGroupStatistics(path: String, column: String) throws -> (stats: ColumnStatistics, rows: [Int]) {
+        var capacity = 64
+        while true {
+            var mins = [Int64](repeating: 0, count: capacity), maxs = mins, rows = mins
+            var n: CInt = 0, kind: CInt = 2
+            try shimCall(path: path) { err in
+                ap_parquet_row_group_stats(path, column, CInt(capacity), &n, &kind, &mins, &maxs, &rows, err)
+            }
+            if Int(n) > capacity { capacity = Int(n); continue }
+            let count = Int(n)
+            let rowCounts = rows.prefix(count).map { Int($0) }
+            switch kind {
+            case 0: return (.integer((0..<count).map { mins[$0]...maxs[$0] }), rowCounts)
+            case 1:
+                let ranges = (0..<count).map {
+                    Double(bitPattern: UInt64(bitPattern: mins[$0]))...Double(bitPattern: UInt64(bitPattern: maxs[$0]))
+                }
+                return (.floatingPoint(ranges), rowCounts)
+            default: return (.unavailable, rowCounts)
+            }
+        }
     }
 }
 

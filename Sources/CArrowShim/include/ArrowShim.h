@@ -25,9 +25,20 @@ void ap_string_free(char* s);
 typedef struct ap_reader ap_reader;
 
 /// Opens a Parquet file for streaming in batches of `batch_rows`. `columns` (may be NULL)
-/// selects top-level columns by name. The reader's schema is written to `schema_out`.
-int ap_parquet_reader_open(const char* path, const char* const* columns, int n_columns, int64_t batch_rows,
-                           ap_reader** out, struct ArrowSchema* schema_out, int64_t* num_rows, char** error);
+/// selects top-level columns by name; `row_groups` (may be NULL: all) selects row groups by
+/// position, read in the order given. The reader's schema is written to `schema_out`; `num_rows`
+/// receives the rows that will be read.
+int ap_parquet_reader_open(const char* path, const char* const* columns, int n_columns, const int* row_groups,
+                           int n_row_groups, int64_t batch_rows, ap_reader** out, struct ArrowSchema* schema_out,
+                           int64_t* num_rows, char** error);
+
+/// Per-row-group statistics of one top-level numeric column of a Parquet file. `kind` receives
+/// 0 when the column is integer (`mins`/`maxs` hold int64 values), 1 when floating point (they
+/// hold doubles' bit patterns), 2 when the column has another type or no statistics (nothing
+/// else is written). `rows` receives each group's row count. Arrays hold `capacity` entries;
+/// `n_groups` receives the number of row groups (when larger than `capacity`, call again).
+int ap_parquet_row_group_stats(const char* path, const char* column, int capacity, int* n_groups, int* kind,
+                               int64_t* mins, int64_t* maxs, int64_t* rows, char** error);
 
 /// CSV reading options.
 typedef struct ap_csv_options {
@@ -68,6 +79,15 @@ int ap_ipc_writer_close(ap_ipc_writer* writer, char** error);
 void ap_ipc_writer_free(ap_ipc_writer* writer);
 
 /// Memory-mapped Arrow IPC file reader with random access by batch.
+/// A CSV writer (header line, then rows; Arrow's `csv::MakeCSVWriter`).
+typedef struct ap_csv_writer ap_csv_writer;
+
+/// Opens a CSV writer on `path`, or on standard output when `path` is NULL.
+int ap_csv_writer_open(const char* path, struct ArrowSchema* schema, ap_csv_writer** out, char** error);
+int ap_csv_writer_write(ap_csv_writer* writer, struct ArrowArray* batch, char** error);
+int ap_csv_writer_close(ap_csv_writer* writer, char** error);
+void ap_csv_writer_free(ap_csv_writer* writer);
+
 typedef struct ap_ipc_file ap_ipc_file;
 int ap_ipc_file_open(const char* path, ap_ipc_file** out, struct ArrowSchema* schema_out, int* num_batches, char** error);
 int ap_ipc_file_read(ap_ipc_file* file, int index, struct ArrowArray* out, char** error);
@@ -109,6 +129,10 @@ int ap_table_make(struct ArrowSchema* schema, struct ArrowArray* batches, int n_
 
 /// Rows `indices` (positions in the concatenation of the table's batches) as one batch.
 int ap_table_take(ap_table* table, const int64_t* indices, int64_t n_indices, struct ArrowArray* out, char** error);
+
+/// As `ap_table_take`, but a negative index gives a row of nulls (a left join's unmatched rows).
+int ap_table_take_or_null(ap_table* table, const int64_t* indices, int64_t n_indices, struct ArrowArray* out,
+                          char** error);
 
 void ap_table_free(ap_table* table);
 

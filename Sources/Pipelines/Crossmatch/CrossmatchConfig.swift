@@ -1,0 +1,70 @@
+import Foundation
+
+/// Which right rows a left row is paired with.
+public enum CrossmatchMode: Codable, Sendable, Hashable {
+    /// The `k` nearest right rows within the radius (nearest first).
+    case nearest(Int)
+    /// Every right row within the radius (nearest first).
+    case allPairs
+}
+
+/// What happens to left rows without a match.
+public enum CrossmatchJoin: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Dropped.
+    case inner
+    /// Kept once, with null right columns and a null `_dist_arcsec`.
+    case left
+}
+
+/// Settings of `astropile crossmatch`.
+public struct CrossmatchConfig: Codable, Sendable, Hashable {
+    /// The left HATS catalog; the output is partitioned like it.
+    public var left: String
+    /// The right HATS catalog.
+    public var right: String
+    /// The right catalog's margin catalog; default: the narrowest `<right>_margin_<R>arcsec`
+    /// beside it with R ≥ the radius.
+    public var margin: String?
+    /// The output HATS catalog folder.
+    public var output: String
+    /// Match radius, arcseconds.
+    public var radiusArcsec: Double
+    /// Pairs closer than this are ignored, arcseconds.
+    public var minRadiusArcsec: Double = 0
+    /// Nearest-k (default 1) or all pairs.
+    public var mode: CrossmatchMode = .nearest(1)
+    /// Inner or left join.
+    public var join: CrossmatchJoin = .inner
+    /// Suffix of left column names in the output.
+    public var leftSuffix: String = "_left"
+    /// Suffix of right column names in the output.
+    public var rightSuffix: String = "_right"
+    /// Left columns to keep (ra, dec and `_healpix_29` are always kept); `nil` keeps all.
+    public var leftColumns: [String]?
+    /// Right columns to keep (ra and dec are always kept); `nil` keeps all.
+    public var rightColumns: [String]?
+    /// `obs_collection` of the output; default the folder name.
+    public var catalogName: String?
+    /// Worker threads; default the number of cores.
+    public var jobs: Int?
+    /// Folder for resume state; default `<output>.astropile-work`.
+    public var tmp: String?
+
+    /// A cross-match of `left` with `right` within `radiusArcsec`, written to `output`.
+    public init(left: String, right: String, output: String, radiusArcsec: Double) {
+        self.left = left
+        self.right = right
+        self.output = output
+        self.radiusArcsec = radiusArcsec
+    }
+
+    /// A stable hash of the settings that decide the output (not jobs or tmp).
+    public var configHash: String {
+        var c = self
+        c.jobs = nil
+        c.tmp = nil
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return ImportConfig.fnv1a(String(decoding: (try? e.encode(c)) ?? Data(), as: UTF8.self))
+    }
+}

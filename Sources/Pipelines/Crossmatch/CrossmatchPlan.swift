@@ -1,0 +1,82 @@
+import Foundation
+import Formats
+import Table
+
+/// The columns a cross-match reads from each side and the output schema it writes:
+/// the left `_healpix_29` unsuffixed as column 0, the other left columns with the left suffix,
+/// every right column with the right suffix (nullable: a left join leaves them null), and
+/// `_dist_arcsec` (float64, arcseconds) last.
+struct CrossmatchPlan: Sendable {
+    let leftColumns: [String]
+    let leftSchema: Schema
+    let rightColumns: [String]
+    let rightSchema: Schema
+    let outputSchema: Schema
+    let leftHealpix: String
+    let leftRa: String
+    let leftDec: String
+    let rightRa: String
+    let rightDec: String
+
+    /// The name of the distance column.
+    static let distanceColumn = "_dist_arcsec"
+
+    init(config: CrossmatchConfig, left: HATSCatalog, right: HATSCatalog) throws {
+        let leftAll = try left.schema()
+        let rightAll = try right.schema()
+        leftHealpix = left.healpixColumn
+        leftRa = left.raColumn
+        leftDec = left.decColumn
+        rightRa = right.raColumn
+        rightDec = right.decColumn
+        for (name, schema, root) in [(leftHealpix, leftAll, left.root), (leftRa, leftAll, left.root), (leftDec, leftAll, left.root),
+                                     (rightRa, rightAll, right.root), (rightDec, rightAll, right.root)]
+        where schema.index(of: name) == nil {
+            throw CatalogError.notACatalog(root, "no column \(name)")
+        }
+        leftColumns = try Self.select(config.leftColumns, required: [leftHealpix, leftRa, leftDec], from: leftAll, side: left.root)
+        rightColumns = try Self.select(config.rightColumns, required: [rightRa, rightDec], from: rightAll, side: right.root)
+        leftSchema = Schema(leftColumns.map { leftAll.fields[leftAll.index(of: $0)!] })
+        rightSchema = Schema(rightColumns.map { rightAll.fields[rightAll.index(of: $0)!] })
+
+        var fields: [Field] = [leftSchema.fields[leftSchema.index(of: leftHealpix)!]]
+        for f in leftSchema.fields where f.name != leftHealpix {
+            var g = f
+            g.name = f.name + config.leftSuffix
+            fields.append(g)
+        }
+        for f in rightSchema.fields {
+            var g = f
+            g.name = f.name + config.rightSuffix
+            g.nullable = true
+            fields.append(g)
+        }
+        fields.append(Field(Self.distanceColumn, .float64, nullable: true))
+        var seen = Set<String>()
+        for f in fields where !seen.insert(f.name).inserted {
+            throw CatalogError.configuration("the output would have two columns named \(f.name); choose other --suffixes")
+        }
+        outputSchema = Schema(fields)
+    }
+
+    /// The selected columns in file order, with the required ones added.
+    static func select(_ wanted: [String]?, required: [String], from schema: Schema, side: String) throws -> [String] {
+        guard let wanted else { return schema.names }
+        for name in wanted where schema.index(of: name) == nil {
+            throw CatalogError.configuration("\(side) has no column \(name) (columns: \(schema.names.joined(separator: ", ")))")
+        }
+        let keep = Set(wanted + required)
+        return schema.names.filter { keep.contains($0) }
+    }
+
+    /// One output batch from taken left rows, taken right rows and distances (nil: no match).
+    func assemble(left: RecordBatch, right: RecordBatch, distances: [Double], matched: [Bool]) -> RecordBatch {
+        var columns: [ArrayData] = [left.column(leftHealpix)!]
+        for (i, f) in left.schema.fields.enumerated() where f.name != leftHealpix { columns.append(left.columns[i]) }
+        columns.append(contentsOf: right.columns)
+        let (validity, nulls) = ArrayData.validityBitmap(matched)
+        columns.append(ArrayData(type: .float64, length: distances.count, nullCount: nulls,
+                                 buffers: [validity, Buffer(copying: distances)]))
+        return RecordBatch(schema: outputSchema, columns: columns, length: distances.count)
+    }
+}

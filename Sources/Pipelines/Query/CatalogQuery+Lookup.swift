@@ -1,0 +1,102 @@
+import Foundation
+import Formats
+import Sky
+import Table
+
+extension CatalogQuery {
+    /// The rows of a catalog whose `column` equals one of `values` (text, parsed by the column's
+    /// type). With an index catalog (`index`, or `<catalog>_index_<column>` beside the catalog)
+    /// only the partitions it names are read; without one every partition is, each pruned by its
+    /// row groups' statistics of `column`.
+    public static func lookup(column: String, values: [String], in catalogPath: String, index: String? = nil,
+                              columns: [String]? = nil, output: QueryOutput) throws -> (report: QueryReport, usedIndex: String?) {
+        let catalog = try HATSCatalog.open(catalogPath)
+        let schema = try catalog.schema()
+        guard let field = schema.fields.first(where: { $0.name == column }) else {
+            throw CatalogError.configuration("\(catalog.root) has no column \(column)")
+        }
+        let wanted: Set<LookupValue> = try Set(values.map { text in
+            switch field.type {
+            case .string, .largeString: return .string(text)
+            case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64:
+                guard let v = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw CatalogError.configuration("\(column) holds integers; '\(text)' is not one")
+                }
+                return .integer(v)
+            default:
+                throw CatalogError.configuration("\(column) has type \(field.type); lookups work on integer and string columns")
+            }
+        })
+        let indexPath = index ?? {
+            let p = IndexCatalog.defaultPath(catalog: catalog.root, column: column)
+            return FileManager.default.fileExists(atPath: p + "/hats.properties") ? p : nil
+        }()
+        var partitions = catalog.partitions.pixels
+        if let indexPath {
+            let indexCatalog = try HATSCatalog.open(indexPath)
+            guard indexCatalog.type == .index, indexCatalog.property("hats_index_column") == column else {
+                throw CatalogError.configuration("\(indexPath) is not an index catalog of \(column)")
+            }
+            var named = Set<HealpixPixel>()
+            for file in try indexFiles(indexPath) {
+                try scan(file, column: column, columns: [column, "Norder", "Npix"], wanted: wanted) { batch, rows in
+                    guard let o = batch.column("Norder")?.doubles()?.values, let n = batch.column("Npix") else { return }
+                    let npix: [Int64] = n.type == .int64 ? Array(n.values(Int64.self))
+                        : n.type == .uint64 ? n.values(UInt64.self).map { Int64(bitPattern: $0) } : (n.doubles()?.values.map { Int64($0) } ?? [])
+                    for r in rows where HealpixPixel.isValid(order: Int(o[Int(r)]), index: npix[Int(r)]) {
+                        named.insert(HealpixPixel(order: Int(o[Int(r)]), index: npix[Int(r)]))
+                    }
+                }
+            }
+            partitions = partitions.filter(named.contains)
+        }
+        let readColumns = try selectedColumns(columns, required: [catalog.raColumn, catalog.decColumn, column], schema: schema,
+                                              root: catalog.root)
+        let sink = try QuerySink(output: output, schema: Schema(readColumns.map { schema.fields[schema.index(of: $0)!] }))
+        var report = QueryReport(rows: 0, partitions: catalog.partitions.count, partitionsRead: 0, rowGroups: 0, rowGroupsRead: 0)
+        for pixel in partitions {
+            let counts = try scan(catalog.leafPath(pixel), column: column, columns: readColumns, wanted: wanted) { batch, rows in
+                try sink.write(batch, rows: rows)
+                report.rows += Int64(rows.count)
+            }
+            report.partitionsRead += 1
+            report.rowGroups += counts.groups
+            report.rowGroupsRead += counts.read
+        }
+        try sink.close()
+        return (report, indexPath)
+    }
+
+    /// The Parquet files of an index catalog's `dataset/`.
+    static func indexFiles(_ root: String) throws -> [String] {
+        let base = root + "/dataset"
+        guard let e = FileManager.default.enumerator(atPath: base) else { throw CatalogError.notACatalog(root, "no dataset folder") }
+        var files: [String] = []
+        while let item = e.nextObject() as? String {
+            if item.hasSuffix(".parquet") { files.append(base + "/" + item) }
+        }
+        return files.sorted()
+    }
+
+    /// Reads the row groups of `path` whose statistics of `column` may hold a wanted value and
+    /// calls `body` with each batch and the positions of its matching rows.
+    @discardableResult
+    static func scan(_ path: String, column: String, columns: [String], wanted: Set<LookupValue>,
+                     _ body: (RecordBatch, [Int64]) throws -> Void) throws -> (groups: Int, read: Int) {
+        let (stats, groupRows) = try ParquetFileReader.rowGroupStatistics(path: path, column: column)
+        var groups = Array(groupRows.indices)
+        if case .integer(let ranges) = stats {
+            let ints = wanted.compactMap { if case .integer(let v) = $0 { v } else { nil } }
+            groups = groups.filter { g in ints.contains { ranges[g].contains($0) } }
+        }
+        guard !groups.isEmpty else { return (groupRows.count, 0) }
+        let reader = try ParquetFileReader(path: path, columns: columns, rowGroups: groups)
+        while let batch = try reader.next() {
+            guard let ids = try IdentifierColumn.read(batch, column) else { continue }
+            var rows: [Int64] = []
+            for i in 0..<ids.count { if let v = ids.value(i), wanted.contains(v) { rows.append(Int64(i)) } }
+            if !rows.isEmpty { try body(batch, rows) }
+        }
+        return (groupRows.count, groups.count)
+    }
+}
