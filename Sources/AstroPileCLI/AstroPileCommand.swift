@@ -6,7 +6,7 @@ import Pipelines
 public struct AstroPileCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "astropile",
-        abstract: "Survey catalogs to HEALPix-partitioned HATS catalogs (LSDB/hats-readable), fast and resumable.",
+        abstract: "Survey catalogs to HEALPix-partitioned HATS catalogs (LSDB/hats-readable); margins, cross-matches, cone/box/id queries — fast and resumable.",
         version: AstroPileVersion.string,
         subcommands: [ImportCommand.self, InfoCommand.self, MarginCommand.self, CrossmatchCommand.self, ConeCommand.self, BoxCommand.self, LookupCommand.self, IndexCommand.self])
 
@@ -44,6 +44,11 @@ public struct AstroPileCommand: ParsableCommand {
             default: return ExitStatus.failure
             }
         } catch {
+            // `--help` on a subcommand parses into a help command whose `run` throws the request.
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
             FileHandle.standardError.write(Data("astropile: error: \(error)\n".utf8))
             return ExitStatus.failure
         }

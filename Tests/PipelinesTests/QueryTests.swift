@@ -141,6 +141,13 @@ struct CrossmatchCommandTests {
         }
     }
 
+    @Test(arguments: [[], ["import"], ["margin"], ["crossmatch"], ["cone"], ["box"], ["lookup"], ["index"], ["info"]])
+    func helpExitsZero(_ sub: [String]) throws {
+        let r = try TestSupport.runStatus(Self.executable, sub + ["--help"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("USAGE:"), "\(r.stdout.prefix(300))")
+    }
+
     @Test func unitlessRadiusIsAUsageError() throws {
         let f = try CrossmatchFixture.get()
         let r = try TestSupport.runStatus(Self.executable, ["margin", f.right, "--radius", "5"])
