@@ -69,7 +69,7 @@ public struct MarginFinder: Sendable {
     public mutating func targets(ownTile: Int, healpix29: Int64, ra: Double, dec: Double, into result: inout [Int]) {
         let cell = healpix29 >> Int64(2 * (HEALPix.maxOrder - cellOrder))
         if cell != cachedCell || ownTile != cachedOwnTile {
-            cached = candidates(cell: cell, ownTile: ownTile)
+            cached = isInterior(cell: cell, tile: tiles.pixels[ownTile]) ? [] : candidates(cell: cell, ownTile: ownTile)
             cachedCell = cell
             cachedOwnTile = ownTile
         }
@@ -82,6 +82,21 @@ public struct MarginFinder: Sendable {
                 break
             }
         }
+    }
+
+    /// Whether the cell and its eight neighbours all lie inside `tile`: in the tile's own (i, j)
+    /// grid of cells (the NESTED index inside a pixel is the Z-order of (i, j)), the cell is off
+    /// the grid's first and last rows and columns. Only bit operations — the fast path that keeps
+    /// rows far from every border from computing neighbours.
+    @inline(__always)
+    func isInterior(cell: Int64, tile: HealpixPixel) -> Bool {
+        guard tile.order <= cellOrder else { return false }
+        let depth = cellOrder - tile.order
+        guard depth >= 2 else { return false }
+        let local = UInt64(cell - (tile.index << Int64(2 * depth)))
+        let (i, j) = HEALPix.ZOrder.deinterleave(local)
+        let last = UInt32((1 << depth) - 1)
+        return i > 0 && j > 0 && i < last && j < last
     }
 
     /// The tiles other than `ownTile` overlapping the cell and its neighbours, with their pieces.

@@ -138,26 +138,44 @@ extension KDTree {
             box.update(repeating: .infinity, count: 3)
             (box + 3).update(repeating: -.infinity, count: 3)
             guard let points, upper > lower else { return }
-            var p = points + 3 * lower
-            for _ in lower ..< upper {
-                for axis in 0 ..< 3 {
-                    let v = p[axis]
-                    if v < box[axis] { box[axis] = v }
-                    if v > box[axis + 3] { box[axis + 3] = v }
+            guard depth < leafDepth else {
+                // A leaf: its box from its points.
+                var p = points + 3 * lower
+                for _ in lower ..< upper {
+                    for axis in 0 ..< 3 {
+                        let v = p[axis]
+                        if v < box[axis] { box[axis] = v }
+                        if v > box[axis + 3] { box[axis + 3] = v }
+                    }
+                    p += 3
                 }
-                p += 3
+                return
             }
-            guard depth < leafDepth else { return }
+            // The split axis: the widest spread among up to 64 evenly spaced points (only the
+            // balance depends on it; boxes are exact, computed bottom-up below).
+            var lo = (Double.infinity, Double.infinity, Double.infinity)
+            var hi = (-Double.infinity, -Double.infinity, -Double.infinity)
+            let step = Swift.max(1, (upper - lower) / 64)
+            var i = lower
+            while i < upper {
+                let p = points + 3 * i
+                lo = (Swift.min(lo.0, p[0]), Swift.min(lo.1, p[1]), Swift.min(lo.2, p[2]))
+                hi = (Swift.max(hi.0, p[0]), Swift.max(hi.1, p[1]), Swift.max(hi.2, p[2]))
+                i += step
+            }
             var axis = 0
-            var spread = box[3] - box[0]
-            for a in 1 ..< 3 where box[a + 3] - box[a] > spread {
-                axis = a
-                spread = box[a + 3] - box[a]
-            }
+            var spread = hi.0 - lo.0
+            if hi.1 - lo.1 > spread { axis = 1; spread = hi.1 - lo.1 }
+            if hi.2 - lo.2 > spread { axis = 2 }
             let middle = KDTree.range(node: 2 * node + 1, depth: depth + 1, count: count).lowerBound
             select(middle, from: lower, to: upper, axis: axis)
             build(node: 2 * node, depth: depth + 1, lower: lower, upper: middle)
             build(node: 2 * node + 1, depth: depth + 1, lower: middle, upper: upper)
+            let left = boxes + 12 * node, right = boxes + 12 * node + 6
+            for a in 0 ..< 3 {
+                box[a] = Swift.min(left[a], right[a])
+                box[a + 3] = Swift.max(left[a + 3], right[a + 3])
+            }
         }
 
         /// Moves points so that position `k` holds the one an ascending sort on `axis` would put
