@@ -46,7 +46,7 @@ struct MarginFinderTests {
         var rng = SplitMix64(seed: 3)
         var found: [Int] = []
         var nearBorder = 0
-        for _ in 0..<3_000 {
+        for _ in 0..<1_000 {
             // Points close to a random tile's vertex or edge, so many are near borders.
             let t = tiles.pixels[Int(rng.next() % UInt64(tiles.count))]
             let dx = Double(rng.next() % 1_000_001) / 1_000_000, dy = Double(rng.next() % 2) == 0 ? 0 : 1
@@ -60,7 +60,10 @@ struct MarginFinderTests {
             finder.targets(ownTile: own, healpix29: h, ra: ra, dec: dec, into: &found)
             let limit = thresholdArcsec / 3600
             var expected: [Int] = []
+            let point = UnitVector(ra: ra, dec: dec)
             for (k, p) in tiles.pixels.enumerated() where k != own {
+                let cap = HEALPix.boundingCap(order: p.order, index: p.index)
+                if (point.angle(to: cap.center) - cap.radius) * 180 / .pi > limit + 1e-3 { continue }
                 let d = HEALPix.distanceToPixel(ra: ra, dec: dec, order: p.order, index: p.index)
                 if d <= limit - 1e-6 { expected.append(k) }           // surely within
                 else if d <= limit + MarginFinder.toleranceDegrees + 1e-6 { expected.append(-k - 1) }  // borderline: either
@@ -70,6 +73,6 @@ struct MarginFinderTests {
             #expect(Set(found).isSubset(of: sure.union(maybe)), "extra tiles \(Set(found).subtracting(sure.union(maybe)))")
             if !sure.isEmpty { nearBorder += 1 }
         }
-        #expect(nearBorder > 500)
+        #expect(nearBorder > 150)
     }
 }
