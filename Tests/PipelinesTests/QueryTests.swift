@@ -148,6 +148,21 @@ struct CrossmatchCommandTests {
         #expect(r.stdout.contains("USAGE:"), "\(r.stdout.prefix(300))")
     }
 
+    @Test func importBuildsAnIndexThatLookupUses() throws {
+        let dir = try TestSupport.temporaryDirectory("index-cli").path
+        let input = try TestSupport.fixture("hats-import/small_sky/catalog.csv")
+        let r = try TestSupport.runStatus(Self.executable, ["import", "--input", input, "--output", dir + "/sky", "--index", "id", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let index = try HATSCatalog.open(dir + "/sky_index_id")
+        #expect(index.type == .index && index.property("hats_index_column") == "id")
+        let l = try TestSupport.runStatus(Self.executable, ["lookup", dir + "/sky", "--column", "id", "--value", "707,792", "--output", dir + "/hit.csv"])
+        #expect(l.status == 0, "\(l.stderr)")
+        #expect(!l.stderr.contains("no index catalog"), "lookup should find <catalog>_index_id: \(l.stderr)")
+        let csv = try String(contentsOfFile: dir + "/hit.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 3, "header and two rows: \(csv)")
+        #expect(csv.contains("707") && csv.contains("792"))
+    }
+
     @Test func unitlessRadiusIsAUsageError() throws {
         let f = try CrossmatchFixture.get()
         let r = try TestSupport.runStatus(Self.executable, ["margin", f.right, "--radius", "5"])

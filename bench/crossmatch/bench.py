@@ -109,7 +109,12 @@ def generate(work, rows, files, radius_arcsec, seed=20251122):
 def measure(cmd, log, label=None):
     """Runs cmd (stdout+stderr to the file log); returns dict(wall s, peak RSS bytes of the process
     tree, rc). The tree is sampled every 0.2 s (sparse: the monitor must not compete for the cores);
-    the child's own maxrss from wait4 covers peaks between samples of single-process tools."""
+    the command's own maxrss from GNU time covers peaks between samples of single-process tools."""
+    # GNU time reports the command's own peak RSS. wait4's ru_maxrss cannot be used: Linux carries
+    # the high-water mark across fork and exec, so every child would report at least this Python
+    # process's RSS (which holds the generated catalogs).
+    timing = log + ".maxrss"
+    cmd = ["/usr/bin/time", "-f", "%M", "-o", timing] + list(cmd)
     t0 = time.time()
     with open(log, "wb") as f:
         p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
@@ -128,7 +133,10 @@ def measure(cmd, log, label=None):
     wall = time.time() - t0
     rc = os.waitstatus_to_exitcode(status)
     p.returncode = rc  # reaped by wait4 above
-    peak = max(peak, ru.ru_maxrss * 1024)
+    try:
+        peak = max(peak, int(open(timing).read().split()[-1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
     if rc not in (0, DID_NOT_FIT):
         tail = open(log, errors="replace").read()[-3000:]
         print(f"--- {label or ' '.join(cmd)} exited {rc}; last lines of {log}:\n{tail}\n---", file=sys.stderr)
@@ -146,7 +154,7 @@ def run_child(script, cfg, work, name):
         m.update(json.load(open(cfg["result"])))
     except (OSError, ValueError):
         pass
-    if m["rc"] in (DID_NOT_FIT, -9) or m.get("did_not_fit"):  # -9: the kernel's OOM killer
+    if m["rc"] in (DID_NOT_FIT, -9, 137) or m.get("did_not_fit"):  # -9 or 128+9 (through GNU time): the OOM killer
         m["status"] = "did not fit"
     elif m["rc"] != 0:
         m["status"] = f"failed (exit {m['rc']})"
