@@ -34,8 +34,8 @@ struct CrossmatchPlan: Sendable {
         where schema.index(of: name) == nil {
             throw CatalogError.notACatalog(root, "no column \(name)")
         }
-        leftColumns = try Self.select(config.leftColumns, required: [leftHealpix, leftRa, leftDec], from: leftAll, side: left.root)
-        rightColumns = try Self.select(config.rightColumns, required: [rightRa, rightDec], from: rightAll, side: right.root)
+        leftColumns = try CatalogQuery.selectedColumns(config.leftColumns, required: [leftHealpix, leftRa, leftDec], schema: leftAll, root: left.root)
+        rightColumns = try CatalogQuery.selectedColumns(config.rightColumns, required: [rightRa, rightDec], schema: rightAll, root: right.root)
         leftSchema = Schema(leftColumns.map { leftAll.fields[leftAll.index(of: $0)!] })
         rightSchema = Schema(rightColumns.map { rightAll.fields[rightAll.index(of: $0)!] })
 
@@ -57,16 +57,6 @@ struct CrossmatchPlan: Sendable {
             throw CatalogError.configuration("the output would have two columns named \(f.name); choose other --suffixes")
         }
         outputSchema = Schema(fields)
-    }
-
-    /// The selected columns in file order, with the required ones added.
-    static func select(_ wanted: [String]?, required: [String], from schema: Schema, side: String) throws -> [String] {
-        guard let wanted else { return schema.names }
-        for name in wanted where schema.index(of: name) == nil {
-            throw CatalogError.configuration("\(side) has no column \(name) (columns: \(schema.names.joined(separator: ", ")))")
-        }
-        let keep = Set(wanted + required)
-        return schema.names.filter { keep.contains($0) }
     }
 
     /// One output batch from taken left rows, taken right rows and distances (nil: no match).

@@ -6,7 +6,6 @@ import Table
 /// Resume state of a cross-match: `config.json` and one record per finished left partition.
 struct CrossmatchWorkState: Sendable {
     let root: String
-    struct Begin: Codable { var hash: String }
     struct Record: Codable {
         var leftRows: Int64
         var outputRows: Int64
@@ -14,12 +13,7 @@ struct CrossmatchWorkState: Sendable {
     }
 
     func begin(hash: String) throws {
-        let file = root + "/config.json"
-        if let existing = WorkState.read(Begin.self, from: file), existing.hash != hash {
-            throw CatalogError.outputConflict("\(root) holds a stopped run with other settings; remove it to start over")
-        }
-        try FileManager.default.createDirectory(atPath: root + "/done", withIntermediateDirectories: true)
-        try WorkState.write(Begin(hash: hash), to: file)
+        try WorkState.begin(root: root, hash: hash, folders: [root + "/done"])
     }
 
     func path(_ p: HealpixPixel) -> String { root + "/done/\(p.order)-\(p.index).json" }

@@ -43,6 +43,22 @@ struct WorkState {
         try AtomicFile.write(Array(try e.encode(value)), to: path)
     }
 
+    /// A run's identity in its work folder (`config.json`).
+    struct RunIdentity: Codable { var hash: String }
+
+    /// Creates `folders` (the first is the work folder) and records `hash` in its `config.json`,
+    /// after checking that a stopped run found there has the same settings.
+    static func begin(root: String, hash: String, folders: [String]) throws {
+        let file = root + "/config.json"
+        if let existing = read(RunIdentity.self, from: file), existing.hash != hash {
+            throw CatalogError.outputConflict("\(root) holds a stopped run with other settings; remove it to start over")
+        }
+        for d in [root] + folders {
+            try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        }
+        try write(RunIdentity(hash: hash), to: file)
+    }
+
     static func read<T: Decodable>(_ type: T.Type, from path: String) -> T? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return try? JSONDecoder().decode(type, from: data)

@@ -11,22 +11,12 @@ struct MarginWorkState: Sendable {
     var mapDirectory: String { root + "/map" }
     var reduceDirectory: String { root + "/reduce" }
 
-    struct Begin: Codable { var hash: String; var output: String }
     struct MapRecord: Codable { var rowsPerTile: [Int: Int64] }
     struct ReduceRecord: Codable { var rows: Int64 }
 
     /// Creates the folders, or checks that an existing state belongs to the same settings.
-    func begin(hash: String, output: String) throws {
-        let file = root + "/config.json"
-        if let existing = WorkState.read(Begin.self, from: file) {
-            guard existing.hash == hash else {
-                throw CatalogError.outputConflict("\(root) holds a stopped run with other settings; remove it to start over")
-            }
-        }
-        for d in [root, shardDirectory, mapDirectory, reduceDirectory] {
-            try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        }
-        try WorkState.write(Begin(hash: hash, output: output), to: file)
+    func begin(hash: String) throws {
+        try WorkState.begin(root: root, hash: hash, folders: [shardDirectory, mapDirectory, reduceDirectory])
     }
 
     static func name(_ p: HealpixPixel) -> String { "\(p.order)-\(p.index)" }

@@ -68,7 +68,7 @@ public enum MarginPipeline {
                                 seconds: Date().timeIntervalSince(start), alreadyComplete: true)
         }
         let state = MarginWorkState(root: work)
-        try state.begin(hash: hash, output: outputRoot)
+        try state.begin(hash: hash)
 
         let positives = catalog.partitions.pixels
         let tiles: PixelTree

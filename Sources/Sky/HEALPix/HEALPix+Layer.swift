@@ -57,20 +57,7 @@ extension HEALPix {
 
         /// Rust `Layer::sph_coo(hash, 0.5, 0.5)`: the center of a cell, (lon, lat) in radians.
         func centerRadians(of hash: UInt64) -> (lon: Double, lat: Double) {
-            let twiceOrder = UInt64(2 * order)
-            let baseCell = Int(hash >> twiceOrder)
-            let (i, j) = ZOrder.deinterleave(hash & ((1 << twiceOrder) &- 1))
-            let oneOverNside = Double(sign: .plus, exponent: -order, significand: 1)
-            // Rotate by 45° and scale by 2; move the origin from the south vertex of the cell
-            // to the center of the base cell.
-            var x = Double(Int(i) - Int(j)) * oneOverNside
-            var y = Double(Int(i) + Int(j) - Int(nside - 1)) * oneOverNside
-            // Base cell center in the 8 × 3 grid of the projection plane.
-            let offsetY = 1 - (baseCell >> 2)
-            let offsetX = ((baseCell & 3) << 1) | (offsetY & 1)
-            x += Double(offsetX)
-            y += Double(offsetY)
-            x += Double((x.bitPattern & Projection.signMask) >> 60)  // + 8 if x < 0 (base cell 4)
+            var (x, y) = projectedCenter(of: hash)
             // sph_coo adds (dx − dy)/nside and (dx + dy − 1)/nside: + 0.0 for dx = dy = 0.5.
             x += (0.5 - 0.5) * oneOverNside
             y += (0.5 + 0.5 - 1.0) * oneOverNside
