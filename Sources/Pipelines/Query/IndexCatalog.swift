@@ -129,7 +129,7 @@ public enum IndexCatalog {
         lines.append("hats_primary_table_url=\(FinishStage.escape(URL(fileURLWithPath: catalog.root).standardizedFileURL.path))")
         lines.append("hats_index_column=\(column)")
         lines.append("hats_builder=astropile v\(AstroPileVersion.string)")
-        lines.append("hats_creation_date=\(FinishStage.utcMinuteFormatter.string(from: Date()))")
+        lines.append("hats_creation_date=\(FinishStage.utcMinute())")
         lines.append("hats_version=v1.0")
         let text = lines.joined(separator: "\n") + "\n"
         try AtomicFile.write(text, to: layout.propertiesFile)
