@@ -240,6 +240,25 @@ print(checked, far, inside_own)
             #expect(v.nmissing == 0 && v.nextra == 0, "\(text)")
             if join == .left { #expect(v.rows == v.left_rows) }
         }
+        // The same match through a margin catalog made by hats-import (whole border pixels).
+        try TestSupport.runPython(#"""
+import sys
+from hats_import.margin_cache.margin_cache_arguments import MarginCacheArguments
+from hats_import.pipeline import pipeline_with_client
+from dask.distributed import Client
+args = MarginCacheArguments(input_catalog_path=sys.argv[1] + "/right", output_path=sys.argv[1], output_artifact_name="hats_import_margin",
+                            margin_threshold=1.5, progress_bar=False)
+with Client(n_workers=1, threads_per_worker=2, processes=False) as c:
+    pipeline_with_client(args, c)
+"""#, arguments: [dir])
+        var c = CrossmatchConfig(left: dir + "/left", right: dir + "/right", output: dir + "/x-hats-import-margin", radiusArcsec: 1)
+        c.margin = dir + "/hats_import_margin"
+        c.mode = .allPairs
+        c.jobs = 2
+        _ = try CrossmatchPipeline.run(c, progress: false)
+        let text = try TestSupport.runPython(Self.compare, arguments: [fixture.leftFile, fixture.rightFile, c.output, "all", "1", "inner"])
+        let v = try JSONDecoder().decode(Verdict.self, from: Data(text.utf8))
+        #expect(v.expected > 1000 && v.nmissing == 0 && v.nextra == 0, "\(text)")
     }
 
     static let edgeGenerator = #"""

@@ -40,7 +40,9 @@ public enum CatalogQuery {
     public static func region(_ region: SkyRegion, in catalogPath: String, columns: [String]? = nil,
                               output: QueryOutput) throws -> QueryReport {
         let catalog = try HATSCatalog.open(catalogPath)
-        let order = min(HEALPix.maxOrder, max(region.coverageOrder(), (catalog.partitions.pixels.map(\.order).max() ?? 0)))
+        // Coverage at a coarser order than a partition is still a superset of the region, so the
+        // order is chosen by the region's size alone (at most ~20k pixels).
+        let order = region.coverageOrder()
         let ranges = mergedRanges(region.coverage(order: order), order: order)
         let schema = try catalog.schema()
         let readColumns = try selectedColumns(columns, required: [catalog.raColumn, catalog.decColumn], schema: schema, root: catalog.root)
