@@ -163,6 +163,13 @@ struct CrossmatchCommandTests {
         #expect(csv.contains("707") && csv.contains("792"))
     }
 
+    @Test func infoDescribesTheMargin() throws {
+        let f = try CrossmatchFixture.get()
+        let r = try TestSupport.runStatus(Self.executable, ["info", f.margin])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("(margin)") && r.stdout.contains("margin    1.0 arcsec around the partitions of"), "\(r.stdout)")
+    }
+
     @Test func unitlessRadiusIsAUsageError() throws {
         let f = try CrossmatchFixture.get()
         let r = try TestSupport.runStatus(Self.executable, ["margin", f.right, "--radius", "5"])

@@ -44,7 +44,7 @@ struct CrossmatchWorker: Sendable {
         let path = left.leafPath(pixel)
         var batches: [RecordBatch] = []
         do {
-            let reader = try ParquetFileReader(path: path, columns: plan.leftColumns)
+            let reader = try ParquetFileReader(path: path, columns: plan.leftColumns, batchRows: RightSide.batchRows)
             while let b = try reader.next() {
                 batches.append(b.schema.fields == plan.leftSchema.fields ? b : try ArrowCompute.cast(b, to: plan.leftSchema))
             }

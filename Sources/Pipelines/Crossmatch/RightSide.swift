@@ -39,6 +39,11 @@ struct RightTiling: Sendable {
 /// One right tile loaded for matching: its rows (partition, then margin) as one table, and a
 /// k-d tree over their unit vectors.
 final class RightSide: @unchecked Sendable {
+    /// Rows per batch when reading a partition: whole partitions (they are bounded by the
+    /// catalog's threshold) come back as one batch, so the table that rows are taken from needs
+    /// no concatenation copy.
+    static let batchRows = 1 << 22
+
     let table: ChunkedTable
     let tree: KDTree
     let rows: Int
@@ -47,7 +52,7 @@ final class RightSide: @unchecked Sendable {
         var batches: [RecordBatch] = []
         for path in [tile.partition, tile.margin].compactMap({ $0 }) {
             let reader: ParquetFileReader
-            do { reader = try ParquetFileReader(path: path, columns: columns) } catch { throw CatalogError.io("\(error)") }
+            do { reader = try ParquetFileReader(path: path, columns: columns, batchRows: Self.batchRows) } catch { throw CatalogError.io("\(error)") }
             while let b = try reader.next() {
                 if b.schema.fields != schema.fields {
                     batches.append(try ArrowCompute.cast(b, to: schema))

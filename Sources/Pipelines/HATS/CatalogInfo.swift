@@ -50,6 +50,16 @@ public struct CatalogInfo: Sendable {
         s += "ra/dec    \(property("hats_col_ra") ?? "?") / \(property("hats_col_dec") ?? "?")\n"
         s += "sky       \(property("moc_sky_fraction") ?? "?") of the sphere\n"
         s += "built by  \(property("hats_builder") ?? "?") on \(property("hats_creation_date") ?? "?")\n"
+        if let threshold = property("hats_margin_threshold") {
+            s += "margin    \(threshold) arcsec around the partitions of \(property("hats_primary_table_url") ?? "?")\n"
+        }
+        if let column = property("hats_index_column") {
+            s += "index     of \(column) in \(property("hats_primary_table_url") ?? "?")\n"
+        }
+        if let left = property("astropile_crossmatch_left"), let right = property("astropile_crossmatch_right") {
+            s += "crossmatch \(left) × \(right) within \(property("astropile_crossmatch_radius_arcsec") ?? "?") arcsec"
+            s += " (\(property("astropile_crossmatch_mode") ?? "?"), \(property("astropile_crossmatch_join") ?? "?") join)\n"
+        }
         if let hash = property("astropile_config_hash") { s += "config    \(hash)\n" }
         if let inputs = property("astropile_inputs") { s += "inputs    \(inputs.prefix(300))\n" }
         s += "columns   \(schema.fields.count):\n"
