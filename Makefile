@@ -43,6 +43,10 @@ demo: build-release
 	  --output demo-output/small_sky_source --highest-order 2 --threshold 3000 \
 	  --catalog-name small_sky_source --catalog-type source
 	.build/release/astropile info demo-output/small_sky_source
+	.build/release/astropile margin demo-output/small_sky_source --radius 10arcsec
+	.build/release/astropile crossmatch demo-output/small_sky_source demo-output/small_sky_source --radius 10arcsec \
+	  --min-radius 1mas --suffixes _a,_b --output demo-output/source_pairs_10arcsec
+	.build/release/astropile cone demo-output/small_sky_source --ra 301.5 --dec -59.5 --radius 5arcmin --count
 
 test: setup
 	swift build --build-tests

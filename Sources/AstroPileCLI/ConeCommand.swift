@@ -12,10 +12,10 @@ struct ConeCommand: ParsableCommand {
     @Argument(help: "The HATS catalog folder.")
     var catalog: String
 
-    @Option(name: .long, help: "Centre right ascension, degrees.")
+    @Option(name: .long, parsing: .unconditional, help: "Centre right ascension, degrees.")
     var ra: Double
 
-    @Option(name: .long, help: "Centre declination, degrees.")
+    @Option(name: .long, parsing: .unconditional, help: "Centre declination, degrees (a negative value may follow directly: --dec -66).")
     var dec: Double
 
     @Option(name: .long, help: "Radius with a unit: 30arcsec, 2arcmin, 0.5deg.")
@@ -43,10 +43,10 @@ struct BoxCommand: ParsableCommand {
     @Argument(help: "The HATS catalog folder.")
     var catalog: String
 
-    @Option(name: .long, help: "RA range, degrees: MIN,MAX (e.g. 350,10 crosses RA 0).")
+    @Option(name: .long, parsing: .unconditional, help: "RA range, degrees: MIN,MAX (e.g. 350,10 crosses RA 0).")
     var ra: String
 
-    @Option(name: .long, help: "Dec range, degrees: MIN,MAX.")
+    @Option(name: .long, parsing: .unconditional, help: "Dec range, degrees: MIN,MAX (e.g. --dec -70,-60).")
     var dec: String
 
     @OptionGroup var out: QueryOutputOptions

@@ -18,7 +18,7 @@ struct LookupCommand: ParsableCommand {
     @Option(name: .long, help: "The identifier column.")
     var column: String
 
-    @Option(name: .long, help: "A value to find (repeat, or comma-separate, for several).")
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "A value to find (repeat, or comma-separate, for several).")
     var value: [String]
 
     @Option(name: .long, help: "The index catalog (default: <catalog>_index_<column> when it exists).")

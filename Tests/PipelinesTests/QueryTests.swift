@@ -188,6 +188,11 @@ struct CrossmatchCommandTests {
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.first?.contains("\"id\"") == true, "\(r.stdout.prefix(200))")
         #expect(lines.count > 1)
+        // A negative declination follows its option directly, as astronomers type it.
+        let south = try TestSupport.runStatus(Self.executable, ["cone", f.left, "--ra", "10", "--dec", "-30", "--radius", "20arcsec", "--count"])
+        #expect(south.status == 0 && (Int(south.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "\(south.stdout) \(south.stderr)")
+        let box = try TestSupport.runStatus(Self.executable, ["box", f.left, "--ra", "9.99,10.01", "--dec", "-30.01,-29.99", "--count"])
+        #expect(box.status == 0 && (Int(box.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "\(box.stdout) \(box.stderr)")
         let c = try TestSupport.runStatus(Self.executable, ["lookup", f.left, "--column", "id", "--value", "1000007", "--count"])
         #expect(c.status == 0 && c.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(c.stdout) \(c.stderr)")
     }
