@@ -63,8 +63,6 @@ public struct CrossmatchConfig: Codable, Sendable, Hashable {
         var c = self
         c.jobs = nil
         c.tmp = nil
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return ImportConfig.fnv1a(String(decoding: (try? e.encode(c)) ?? Data(), as: UTF8.self))
+        return ImportConfig.canonicalHash(c)
     }
 }

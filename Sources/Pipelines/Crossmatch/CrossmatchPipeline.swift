@@ -96,9 +96,9 @@ public enum CrossmatchPipeline {
         }
         try writer.finish(leaves: leaves, schema: plan.outputSchema, name: name, type: .object,
                           ra: left.raColumn + config.leftSuffix, dec: left.decColumn + config.leftSuffix,
-                          properties: [("astropile_crossmatch_left", absolute(left.root)),
-                                       ("astropile_crossmatch_right", absolute(right.root)),
-                                       ("astropile_crossmatch_margin", absolute(margin.root)),
+                          properties: [("astropile_crossmatch_left", left.absoluteRoot),
+                                       ("astropile_crossmatch_right", right.absoluteRoot),
+                                       ("astropile_crossmatch_margin", margin.absoluteRoot),
                                        ("astropile_crossmatch_radius_arcsec", String(config.radiusArcsec)),
                                        ("astropile_crossmatch_mode", modeText),
                                        ("astropile_crossmatch_join", config.join.rawValue),
@@ -110,8 +110,6 @@ public enum CrossmatchPipeline {
                                 outputRows: leaves.reduce(0) { $0 + $1.rows }, matchedLeftRows: matched,
                                 partitions: leaves.count, seconds: Date().timeIntervalSince(start), alreadyComplete: false)
     }
-
-    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 }
 
 /// Finds the right catalog's margin catalog.

@@ -71,9 +71,10 @@ struct CrossmatchWorker: Sendable {
         var cursor = 0
         for position in tiling.tree.positions(overlapping: pixel) {
             let tile = tiling.tiles[position]
-            let lower = max(tile.pixel.healpix29Range.lowerBound, pixel.healpix29Range.lowerBound)
-            let upper = min(tile.pixel.healpix29Range.upperBound, pixel.healpix29Range.upperBound)
-            let first = Self.lowerBound(hpx, lower), end = Self.lowerBound(hpx, upper)
+            // The tile and the left pixel overlap, so one contains the other: the finer one bounds the rows.
+            let finer = tile.pixel.order >= pixel.order ? tile.pixel : pixel
+            let rows = hpx.withUnsafeBufferPointer { finer.rows(inSortedHealpix29: $0) }
+            let first = rows.lowerBound, end = rows.upperBound
             if first > cursor { try unmatched(cursor..<first, leftTable, emptyRight, writer, &out) }
             if end > first {
                 let side = try cache.side(position) {
@@ -163,15 +164,5 @@ struct CrossmatchWorker: Sendable {
         let r = try ri.withUnsafeBufferPointer { try side.table.takeOrNull($0) }
         try writer.write(plan.assemble(left: l, right: r, distances: dist, matched: isMatch))
         out.written += Int64(li.count)
-    }
-
-    /// The first position in sorted `values` not below `bound`.
-    static func lowerBound(_ values: [Int64], _ bound: Int64) -> Int {
-        var low = 0, high = values.count
-        while low < high {
-            let mid = (low + high) / 2
-            if values[mid] < bound { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }

@@ -17,22 +17,11 @@ public struct CatalogInfo: Sendable {
 
     /// Reads the summary of the catalog at `root`.
     public static func read(_ root: String) throws -> CatalogInfo {
-        let layout = HATSLayout(root: root)
-        guard let text = try? String(contentsOfFile: layout.propertiesFile, encoding: .utf8) else {
-            throw ImportError.configuration("\(root) is not a HATS catalog (no hats.properties)")
-        }
-        let props = text.split(separator: "\n").compactMap { line -> (key: String, value: String)? in
-            guard !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { return nil }
-            return (String(line[..<eq]).trimmingCharacters(in: .whitespaces), String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces))
-        }
+        let catalog = try HATSCatalog.open(root)
         var perOrder: [Int: Int] = [:]
-        if let csv = try? String(contentsOfFile: layout.partitionInfoFile, encoding: .utf8) {
-            for line in csv.split(separator: "\n").dropFirst() {
-                if let order = Int(line.split(separator: ",").first ?? "") { perOrder[order, default: 0] += 1 }
-            }
-        }
-        let schema = try ParquetFileReader.info(path: layout.commonMetadataFile).schema
-        return CatalogInfo(root: root, properties: props, partitionsPerOrder: perOrder, schema: schema,
+        for p in catalog.partitions.pixels { perOrder[p.order, default: 0] += 1 }
+        let schema = try ParquetFileReader.info(path: catalog.layout.commonMetadataFile).schema
+        return CatalogInfo(root: root, properties: catalog.properties, partitionsPerOrder: perOrder, schema: schema,
                            bytes: FinishStage.directorySize(root))
     }
 

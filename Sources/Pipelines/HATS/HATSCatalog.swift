@@ -71,6 +71,10 @@ public struct HATSCatalog: Sendable {
     /// The catalog folder.
     public var root: String { layout.root }
 
+    /// The catalog folder as an absolute, standardized path (for `hats_primary_table_url` and
+    /// provenance properties).
+    public var absoluteRoot: String { URL(fileURLWithPath: root).standardizedFileURL.path }
+
     /// `dataproduct_type`, `nil` when missing or unknown.
     public var type: HATSCatalogType? { property("dataproduct_type").flatMap(HATSCatalogType.init(rawValue:)) }
 

@@ -29,8 +29,8 @@ struct HATSCatalogWriter {
             schema: schema, metadataPath: layout.metadataFile, commonMetadataPath: layout.commonMetadataFile)
         let rows = sorted.reduce(Int64(0)) { $0 + $1.rows }
         let fraction = sorted.reduce(0.0) { $0 + 1.0 / Double(HealpixPixel.pixelCount(order: $1.pixel.order)) }
-        var lines = ["#HATS catalog"]
-        func add(_ k: String, _ v: String) { lines.append("\(k)=\(v)") }
+        var lines: [(String, String)] = []
+        func add(_ k: String, _ v: String) { lines.append((k, v)) }
         add("obs_collection", name)
         add("dataproduct_type", type.rawValue)
         add("hats_nrows", "\(rows)")
@@ -39,7 +39,7 @@ struct HATSCatalogWriter {
         add("hats_col_healpix", "_healpix_29")
         add("hats_col_healpix_order", "29")
         add("hats_npix_suffix", ".parquet")
-        for (k, v) in extra { add(k, FinishStage.escape(v)) }
+        for (k, v) in extra { add(k, v) }
         add("hats_builder", "astropile v\(AstroPileVersion.string), arrow v\(ArrowCompute.arrowVersion)")
         add("hats_creation_date", FinishStage.utcMinute())
         add("hats_estsize", "\((FinishStage.directorySize(layout.root) + 1023) / 1024)")
@@ -48,13 +48,21 @@ struct HATSCatalogWriter {
         add("hats_order", "\(sorted.map(\.pixel.order).max() ?? 0)")
         add("moc_sky_fraction", String(format: "%.5f", fraction))
         add("astropile_version", AstroPileVersion.string)
-        let text = lines.joined(separator: "\n") + "\n"
+        try Self.writeProperties(lines, layout: layout)
+    }
+
+    /// Writes `hats.properties` and its legacy copy `properties` (key=value lines, values escaped
+    /// as Java properties), atomically.
+    static func writeProperties(_ pairs: [(String, String)], layout: HATSLayout) throws {
+        let text = (["#HATS catalog"] + pairs.map { "\($0.0)=\(FinishStage.escape($0.1))" }).joined(separator: "\n") + "\n"
         try AtomicFile.write(text, to: layout.propertiesFile)
         try AtomicFile.write(text, to: layout.legacyPropertiesFile)
     }
 
-    /// Checks every leaf's footer: rows as recorded and schema equal to `_common_metadata`.
-    func verify(leaves: [Leaf]) throws -> [String] {
+    /// Checks every leaf's footer: rows as recorded and schema equal to `_common_metadata` (as
+    /// hats-import's verification pipeline does), and, when asked, `_healpix_29` as column 0.
+    /// Returns the problems found.
+    func verify(leaves: [Leaf], healpixColumnFirst: Bool = false) throws -> [String] {
         var problems: [String] = []
         let common = try ParquetFileReader.info(path: layout.commonMetadataFile).schema
         for leaf in leaves {
@@ -63,6 +71,9 @@ struct HATSCatalogWriter {
                 let info = try ParquetFileReader.info(path: path)
                 if Int64(info.rows) != leaf.rows { problems.append("\(path): \(info.rows) rows, expected \(leaf.rows)") }
                 if info.schema.fields != common.fields { problems.append("\(path): schema differs from _common_metadata") }
+                if healpixColumnFirst && info.schema.fields.first?.name != "_healpix_29" {
+                    problems.append("\(path): _healpix_29 is not column 0")
+                }
             } catch {
                 problems.append("\(path): \(error)")
             }

@@ -34,8 +34,8 @@ struct FinishStage {
         let fraction = plan.pixels.reduce(0.0) { $0 + 1.0 / Double(HealpixPixel.pixelCount(order: $1.order)) }
         let date = Self.utcMinute()
         let estsize = (Self.directorySize(layout.root) + 1023) / 1024
-        var lines = ["#HATS catalog"]
-        func add(_ k: String, _ v: String) { lines.append("\(k)=\(v)") }
+        var lines: [(String, String)] = []
+        func add(_ k: String, _ v: String) { lines.append((k, v)) }
         add("obs_collection", name)
         add("dataproduct_type", config.catalogType)
         add("hats_nrows", "\(plan.totalRows)")
@@ -55,11 +55,9 @@ struct FinishStage {
         add("moc_sky_fraction", String(format: "%.5f", fraction))
         add("astropile_version", AstroPileVersion.string)
         add("astropile_config_hash", config.configHash)
-        add("astropile_inputs", Self.escape(inputs.map(\.path).joined(separator: " ")))
+        add("astropile_inputs", inputs.map(\.path).joined(separator: " "))
         add("astropile_input_count", "\(inputs.count)")
-        let text = lines.joined(separator: "\n") + "\n"
-        try AtomicFile.write(text, to: layout.propertiesFile)
-        try AtomicFile.write(text, to: layout.legacyPropertiesFile)
+        try HATSCatalogWriter.writeProperties(lines, layout: layout)
     }
 
     /// Java-properties escaping of a value (backslash, newlines).
@@ -93,26 +91,8 @@ struct FinishStage {
     /// Checks every leaf: row count from its footer equals the plan's, and its schema equals
     /// `_common_metadata`'s (as hats-import's verification pipeline does). Returns problems.
     func verify() throws -> [String] {
-        var problems: [String] = []
-        let common = try ParquetFileReader.info(path: layout.commonMetadataFile).schema
-        for (i, pixel) in plan.pixels.enumerated() {
-            let path = layout.leafPath(pixel)
-            do {
-                let info = try ParquetFileReader.info(path: path)
-                if Int64(info.rows) != plan.rowCounts[i] {
-                    problems.append("\(path): \(info.rows) rows, expected \(plan.rowCounts[i])")
-                }
-                if info.schema.fields != common.fields {
-                    problems.append("\(path): schema differs from _common_metadata")
-                }
-                if info.schema.fields.first?.name != "_healpix_29" {
-                    problems.append("\(path): _healpix_29 is not column 0")
-                }
-            } catch {
-                problems.append("\(path): \(error)")
-            }
-        }
-        return problems
+        let leaves = zip(plan.pixels, plan.rowCounts).map { HATSCatalogWriter.Leaf(pixel: $0, rows: $1) }
+        return try HATSCatalogWriter(layout: layout).verify(leaves: leaves, healpixColumnFirst: true)
     }
 }
 

@@ -154,6 +154,13 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         return Self.fnv1a(c.canonicalJSON)
     }
 
+    /// FNV-1a of `value`'s JSON with sorted keys: a stable identity of a configuration.
+    static func canonicalHash<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return fnv1a(String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self))
+    }
+
     static func fnv1a(_ text: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in text.utf8 {

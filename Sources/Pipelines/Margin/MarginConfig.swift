@@ -45,8 +45,6 @@ public struct MarginConfig: Codable, Sendable, Hashable {
         c.jobs = nil
         c.tmp = nil
         c.output = nil
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return ImportConfig.fnv1a(String(decoding: (try? e.encode(c)) ?? Data(), as: UTF8.self))
+        return ImportConfig.canonicalHash(c)
     }
 }

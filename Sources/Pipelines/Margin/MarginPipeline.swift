@@ -111,9 +111,8 @@ public enum MarginPipeline {
         let schema = try catalog.schema()
         try fm.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
         let name = config.catalogName ?? URL(fileURLWithPath: outputRoot).lastPathComponent
-        let primary = URL(fileURLWithPath: catalog.root).standardizedFileURL.path
         try writer.finish(leaves: written, schema: schema, name: name, type: .margin, ra: catalog.raColumn, dec: catalog.decColumn,
-                          properties: [("hats_primary_table_url", primary),
+                          properties: [("hats_primary_table_url", catalog.absoluteRoot),
                                        ("hats_margin_threshold", String(config.radiusArcsec)),
                                        ("astropile_config_hash", hash)])
         let problems = try writer.verify(leaves: written)

@@ -122,18 +122,16 @@ public enum IndexCatalog {
         let layout = HATSLayout(root: root)
         try ParquetFileWriter.writeDatasetMetadata(leaves: [(path: file, relativePath: "index/part.0.parquet")], schema: outSchema,
                                                    metadataPath: layout.metadataFile, commonMetadataPath: layout.commonMetadataFile)
-        var lines = ["#HATS catalog"]
-        lines.append("obs_collection=\(URL(fileURLWithPath: root).lastPathComponent)")
-        lines.append("dataproduct_type=index")
-        lines.append("hats_nrows=\(count)")
-        lines.append("hats_primary_table_url=\(FinishStage.escape(URL(fileURLWithPath: catalog.root).standardizedFileURL.path))")
-        lines.append("hats_index_column=\(column)")
-        lines.append("hats_builder=astropile v\(AstroPileVersion.string)")
-        lines.append("hats_creation_date=\(FinishStage.utcMinute())")
-        lines.append("hats_version=v1.0")
-        let text = lines.joined(separator: "\n") + "\n"
-        try AtomicFile.write(text, to: layout.propertiesFile)
-        try AtomicFile.write(text, to: layout.legacyPropertiesFile)
+        try HATSCatalogWriter.writeProperties([
+            ("obs_collection", URL(fileURLWithPath: root).lastPathComponent),
+            ("dataproduct_type", HATSCatalogType.index.rawValue),
+            ("hats_nrows", "\(count)"),
+            ("hats_primary_table_url", catalog.absoluteRoot),
+            ("hats_index_column", column),
+            ("hats_builder", "astropile v\(AstroPileVersion.string)"),
+            ("hats_creation_date", FinishStage.utcMinute()),
+            ("hats_version", "v1.0"),
+        ], layout: layout)
         return root
     }
 }

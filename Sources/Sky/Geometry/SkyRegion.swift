@@ -40,10 +40,10 @@ public enum SkyRegion: Codable, Sendable, Hashable {
         switch self {
         case .cone(_, _, let radius):
             let r = min(radius, 180) * .pi / 180
-            area = 2 * .pi * (1 - cosine(r))
+            area = 2 * .pi * (1 - HEALPix.PlatformMath.cos(r))
         case .box(let raMin, let raMax, let decMin, let decMax):
             let width = raMax - raMin >= 360 ? 360 : (Self.wrap(raMax) - Self.wrap(raMin) + 360).truncatingRemainder(dividingBy: 360)
-            area = width * .pi / 180 * abs(sine(decMax * .pi / 180) - sine(decMin * .pi / 180))
+            area = width * .pi / 180 * abs(HEALPix.PlatformMath.sin(decMax * .pi / 180) - HEALPix.PlatformMath.sin(decMin * .pi / 180))
         }
         var order = 0
         while order < limit {
@@ -60,7 +60,4 @@ public enum SkyRegion: Codable, Sendable, Hashable {
         if r < 0 { r += 360 }
         return r
     }
-
-    private func cosine(_ x: Double) -> Double { HEALPix.PlatformMath.cos(x) }
-    private func sine(_ x: Double) -> Double { HEALPix.PlatformMath.sin(x) }
 }
