@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
-APT_PACKAGES := libcfitsio-dev pkg-config libchealpix0 time
+APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup apt venv build build-release demo test bench bench-crossmatch clean

@@ -11,11 +11,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "astropile", targets: ["astropile"]),
-        .library(name: "AstroPile", targets: ["Sky", "Table", "Formats", "Pipelines"]),
+        .library(name: "AstroPile", targets: ["Sky", "Table", "Formats", "Pipelines", "Fetch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C layer
@@ -34,6 +37,7 @@ let package = Package(
                 ]),
             ]
         ),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
         // Pure layer
         .target(name: "Sky"),
@@ -42,9 +46,17 @@ let package = Package(
         .target(name: "Formats", dependencies: ["Table", "Sky", "CArrowShim", "CArrowData", "CFITSIO"]),
         // Pipelines
         .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Fetch", dependencies: [
+            "Pipelines", "Formats", "Table", "COpenSSL",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // CLI
         .target(name: "AstroPileCLI", dependencies: [
-            "Pipelines", "Formats", "Table", "Sky",
+            "Pipelines", "Fetch", "Formats", "Table", "Sky",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -54,6 +66,7 @@ let package = Package(
         .testTarget(name: "SkyTests", dependencies: ["Sky", "TestSupport"]),
         .testTarget(name: "TableTests", dependencies: ["Table", "CArrowData"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Table", "Sky", "TestSupport"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Pipelines", "Formats", "AstroPileCLI", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx20

@@ -6,9 +6,9 @@ import Pipelines
 public struct AstroPileCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "astropile",
-        abstract: "Survey catalogs to HEALPix-partitioned HATS catalogs (LSDB/hats-readable); margins, cross-matches, cone/box/id queries — fast and resumable.",
+        abstract: "Survey data from the archive to HEALPix-partitioned HATS catalogs (LSDB/hats-readable): bulk fetch, import, margins, cross-matches, cone/box/id queries — fast and resumable.",
         version: AstroPileVersion.string,
-        subcommands: [ImportCommand.self, InfoCommand.self, MarginCommand.self, CrossmatchCommand.self, ConeCommand.self, BoxCommand.self, LookupCommand.self, IndexCommand.self])
+        subcommands: [ImportCommand.self, InfoCommand.self, FetchCommand.self, MarginCommand.self, CrossmatchCommand.self, ConeCommand.self, BoxCommand.self, LookupCommand.self, IndexCommand.self])
 
     public init() {}
 

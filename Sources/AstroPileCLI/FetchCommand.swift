@@ -1,0 +1,156 @@
+import ArgumentParser
+import Fetch
+import Foundation
+import Pipelines
+
+/// `astropile fetch`: parallel, resumable, verified downloads from survey archives.
+struct FetchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Download archive files in bulk: parallel, resumable, verified, with a manifest of what is there.",
+        discussion: """
+            Files land at their URL path under --dest (for the built-in archives: the path under the archive's \
+            base URL). A transfer in progress is <file>.part; a final name only ever holds a complete, verified \
+            file. The manifest <dest>/.astropile-fetch.sqlite records every file (status, bytes, SHA-256, attempts, \
+            last error), so re-running the same command skips what is complete without touching the network and \
+            resumes the rest. Credentials: ASTROPILE_FETCH_TOKEN (bearer) or ASTROPILE_FETCH_USER + \
+            ASTROPILE_FETCH_PASSWORD for the source's hosts, else ~/.netrc ($NETRC); never printed. \
+            Exit status: 0 every file complete, 3 some files missing/forbidden/failed, 1 the run stopped \
+            (full disk, Ctrl-C) or could not start, 2 usage error.
+            """,
+        subcommands: [FetchSDSSFramesCommand.self, FetchSDSSSpectraCommand.self, FetchURLsCommand.self,
+                      FetchZTFAlertsCommand.self, FetchPlanCommand.self, FetchStatusCommand.self])
+}
+
+/// Options of the transfer engine, shared by every fetch source.
+struct FetchEngineOptions: ParsableArguments {
+    @Option(name: .long, help: "Destination folder (created if needed; holds the manifest).")
+    var dest: String
+
+    @Option(name: .long, help: "Concurrent transfers.")
+    var jobs: Int = 8
+
+    @Option(name: .customLong("per-host"), help: "Concurrent transfers to one host (default: --jobs).")
+    var perHost: Int?
+
+    @Option(name: .long, help: "Attempts per file before giving up (connection errors, timeouts, 429, 5xx).")
+    var retries: Int = 8
+
+    @Option(name: .customLong("retry-wait"), help: "First backoff in seconds (doubles each attempt, with jitter; Retry-After wins).")
+    var retryWait: Double = 1
+
+    @Option(name: .customLong("max-retry-wait"), help: "Longest wait between attempts, seconds.")
+    var maxRetryWait: Double = 120
+
+    @Option(name: .long, help: "Seconds without a byte before a transfer is abandoned and retried.")
+    var timeout: Double = 120
+
+    @Option(name: .long, help: "Total bandwidth cap per second: 50MB, 200MiB, 1GB (default: none).")
+    var bandwidth: String?
+
+    @Option(name: .long, help: "md5sum/sha256sum-style checksum list (repeatable): files must match.")
+    var checksums: [String] = []
+
+    @Flag(name: .long, help: "Re-check complete files (size and SHA-256) and fetch again what is missing or damaged.")
+    var verify = false
+
+    @Flag(name: .long, help: "Start even when the planned volume exceeds the free space.")
+    var force = false
+
+    @Flag(name: .long, help: "No progress lines.")
+    var quiet = false
+
+    func config() throws -> FetchConfig {
+        guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
+        if let perHost, perHost <= 0 { throw ValidationError("--per-host must be positive") }
+        guard retries > 0 else { throw ValidationError("--retries must be at least 1") }
+        guard retryWait >= 0, maxRetryWait >= 0, timeout > 0 else { throw ValidationError("waits and --timeout must be positive") }
+        var c = FetchConfig(destination: dest)
+        c.jobs = jobs
+        c.perHost = perHost
+        c.retry = RetryPolicy(maxAttempts: retries, baseDelay: retryWait, maxDelay: maxRetryWait)
+        c.readTimeout = timeout
+        if let bandwidth {
+            let text = bandwidth.hasSuffix("/s") ? String(bandwidth.dropLast(2)) : bandwidth
+            guard let b = ByteSize.parse(text), b > 0 else { throw ValidationError("--bandwidth: expected a size per second such as 50MB") }
+            c.bandwidth = b
+        }
+        c.verify = verify
+        c.force = force
+        c.progress = !quiet
+        return c
+    }
+
+    func checksumList() throws -> ChecksumList {
+        checksums.isEmpty ? ChecksumList() : try ChecksumList(files: checksums)
+    }
+}
+
+/// A fetch source: turns its options into the list of files.
+protocol FetchSource: ParsableArguments, Sendable {
+    /// The items, and lines describing how they were found.
+    func resolve(_ config: FetchConfig) async throws -> (items: [FetchItem], notes: [String])
+}
+
+/// A command that fetches from a source, or plans it.
+protocol FetchSourceCommand: ParsableCommand, StatusReturningCommand {
+    associatedtype Source: FetchSource
+    var source: Source { get }
+    var engine: FetchEngineOptions { get }
+}
+
+extension FetchSourceCommand {
+    func run() throws {}
+
+    func runReturningStatus() throws -> Int32 {
+        let config = try engine.config()
+        let sums = try engine.checksumList()
+        let source = self.source
+        Interruption.install()
+        return try blockingAsync {
+            var (items, notes) = try await source.resolve(config)
+            if sums.count > 0 { for i in items.indices { items[i].checksum = sums.checksum(forPath: items[i].path) ?? items[i].checksum } }
+            if config.progress { for n in notes { FileHandle.standardError.write(Data("\(n)\n".utf8)) } }
+            let summary = try await FetchEngine.run(items, config: config)
+            FetchReportText.print(summary, config: config)
+            if summary.stopReason != nil { return ExitStatus.failure }
+            return summary.succeeded ? ExitStatus.success : ExitStatus.completedWithRejections
+        }
+    }
+}
+
+/// Runs async work from a synchronous command and waits for it.
+func blockingAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try box.result!.get()
+}
+
+/// Carries a result from a detached task to the waiting thread.
+private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
+
+/// The summary lines of a run (stdout; reasons listed, 20 per kind).
+enum FetchReportText {
+    static func print(_ s: FetchSummary, config: FetchConfig) {
+        let rate = s.seconds > 0 ? Int64(Double(s.receivedBytes) / s.seconds) : 0
+        var out = "fetched \(s.fetched) files (\(ByteCount.text(s.fetchedBytes))), skipped \(s.skipped) already complete"
+        if s.damaged > 0 { out += " (\(s.damaged) found missing or damaged and fetched again)" }
+        let failedCount = s.missing.count + s.forbidden.count + s.failed.count
+        out += ", failed \(failedCount)"
+        if s.notAttempted > 0 { out += ", left for the next run \(s.notAttempted)" }
+        out += "; \(ByteCount.text(s.receivedBytes)) received in \(FormatSpec.fixed(s.seconds, 1)) s, mean \(ByteCount.text(rate))/s"
+        Swift.print(out)
+        for (title, list) in [("missing", s.missing), ("forbidden", s.forbidden), ("failed", s.failed)] where !list.isEmpty {
+            Swift.print("\(title): \(list.count)")
+            for (path, reason) in list.sorted(by: { $0.path < $1.path }).prefix(20) { Swift.print("  \(path): \(reason)") }
+            if list.count > 20 { Swift.print("  … and \(list.count - 20) more (astropile fetch status \(config.destination) --all)") }
+        }
+        if let r = s.stopReason { Swift.print("stopped: \(r)") }
+        Swift.print("manifest: \(config.destination)/\(FetchManifest.fileName)")
+    }
+}

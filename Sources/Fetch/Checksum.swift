@@ -1,0 +1,115 @@
+import Foundation
+
+import COpenSSL
+
+/// A file checksum: algorithm and lower-case hex digest. Text form `md5:…` / `sha256:…`.
+public struct Checksum: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The digest algorithms AstroPile verifies.
+    public enum Algorithm: String, Sendable, Hashable, Codable {
+        case md5, sha256
+        /// Hex digits in a digest.
+        var hexLength: Int { self == .md5 ? 32 : 64 }
+    }
+
+    public let algorithm: Algorithm
+    /// Lower-case hex.
+    public let hex: String
+
+    public init(algorithm: Algorithm, hex: String) {
+        self.algorithm = algorithm
+        self.hex = hex.lowercased()
+    }
+
+    /// Parses `md5:…`/`sha256:…`, or a bare hex digest whose length tells the algorithm.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        let (algorithm, hex): (Algorithm?, Substring)
+        if parts.count == 2 { (algorithm, hex) = (Algorithm(rawValue: parts[0].lowercased()), parts[1]) }
+        else { (algorithm, hex) = (text.count == 32 ? .md5 : text.count == 64 ? .sha256 : nil, Substring(text)) }
+        guard let algorithm, hex.count == algorithm.hexLength, hex.allSatisfy(\.isHexDigit) else { return nil }
+        self.init(algorithm: algorithm, hex: String(hex))
+    }
+
+    public var description: String { "\(algorithm.rawValue):\(hex)" }
+}
+
+/// An incremental message digest over OpenSSL's EVP interface (libcrypto).
+///
+/// The corresponding OpenSSL functions are `EVP_DigestInit_ex`, `EVP_DigestUpdate` and
+/// `EVP_DigestFinal_ex`. One instance is used by one transfer at a time.
+public final class Digest: @unchecked Sendable {
+    /// The algorithm.
+    public let algorithm: Checksum.Algorithm
+    private let context: OpaquePointer
+
+    /// A fresh digest of `algorithm`.
+    public init(_ algorithm: Checksum.Algorithm) {
+        self.algorithm = algorithm
+        guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
+        context = ctx
+        let md = algorithm == .md5 ? EVP_md5() : EVP_sha256()
+        precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// Adds bytes.
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        precondition(EVP_DigestUpdate(context, base, bytes.count) == 1, "EVP_DigestUpdate failed")
+    }
+
+    /// The checksum of everything added; the digest starts over afterwards.
+    public func finish() -> Checksum {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        precondition(EVP_DigestFinal_ex(context, &out, &length) == 1, "EVP_DigestFinal_ex failed")
+        let md = algorithm == .md5 ? EVP_md5() : EVP_sha256()
+        precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8](); hex.reserveCapacity(Int(length) * 2)
+        for b in out[0..<Int(length)] { hex.append(digits[Int(b >> 4)]); hex.append(digits[Int(b & 15)]) }
+        return Checksum(algorithm: algorithm, hex: String(decoding: hex, as: UTF8.self))
+    }
+}
+
+/// Checksums from `md5sum`/`sha256sum`-style list files (`<hex>  <name>`, `*name` for binary mode,
+/// `#` comments), looked up by the file's path under the destination or by its file name.
+public struct ChecksumList: Sendable {
+    private var byPath: [String: Checksum] = [:]
+    private var byName: [String: Checksum] = [:]
+
+    /// Number of entries.
+    public var count: Int { byPath.count }
+
+    /// An empty list.
+    public init() {}
+
+    /// Parses list files; a malformed line is an error naming the file and line.
+    public init(files: [String]) throws {
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw FetchError.input(file, reason: "cannot read the checksum list")
+            }
+            for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                if t.isEmpty || t.hasPrefix("#") { continue }
+                guard let space = t.firstIndex(where: { $0 == " " || $0 == "\t" }),
+                      let sum = Checksum(String(t[..<space])) else {
+                    throw FetchError.input("\(file) line \(n + 1)", reason: "expected '<md5 or sha256 hex>  <file name>'")
+                }
+                var name = t[space...].trimmingCharacters(in: .whitespaces)
+                if name.hasPrefix("*") { name.removeFirst() }
+                while name.hasPrefix("./") { name.removeFirst(2) }
+                byPath[name] = sum
+                byName[String(name.split(separator: "/").last ?? Substring(name))] = sum
+            }
+        }
+    }
+
+    /// The checksum for a file at `path` (relative to the destination), by path then by file name.
+    public func checksum(forPath path: String) -> Checksum? {
+        if let c = byPath[path] { return c }
+        return byName[String(path.split(separator: "/").last ?? Substring(path))]
+    }
+}

@@ -1,0 +1,235 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import Pipelines
+
+/// What a fetch run did.
+public struct FetchSummary: Sendable {
+    /// Files the source named (after deduplication).
+    public var files = 0
+    /// Files fetched in this run, and their bytes.
+    public var fetched = 0
+    public var fetchedBytes: Int64 = 0
+    /// Files already complete (skipped without network).
+    public var skipped = 0
+    public var skippedBytes: Int64 = 0
+    /// Complete files that `--verify` found damaged or missing (and fetched again).
+    public var damaged = 0
+    /// 404/410 answers.
+    public var missing: [(path: String, reason: String)] = []
+    /// 401/403 answers.
+    public var forbidden: [(path: String, reason: String)] = []
+    /// Given up or refused, with the reason.
+    public var failed: [(path: String, reason: String)] = []
+    /// Files left for the next run (the run stopped before them).
+    public var notAttempted = 0
+    /// Bytes received over the network (including restarted and resumed pieces).
+    public var receivedBytes: Int64 = 0
+    /// Wall time, seconds.
+    public var seconds: Double = 0
+    /// Why the run stopped early, if it did.
+    public var stopReason: String?
+
+    /// True when every file is complete.
+    public var succeeded: Bool { missing.isEmpty && forbidden.isEmpty && failed.isEmpty && notAttempted == 0 && stopReason == nil }
+}
+
+/// Runs the transfers of a list of items into a destination folder, with the manifest, the free
+/// space check, bounded concurrency, progress and a clean stop on a full disk or Ctrl-C.
+public enum FetchEngine {
+    /// Fetches `items` (unique paths) as `config` says. Errors that stop the run before any
+    /// transfer (bad destination, not enough space) are thrown; per-file failures are in the summary.
+    public static func run(_ items: [FetchItem], config: FetchConfig) async throws -> FetchSummary {
+        let started = ContinuousClock.now
+        var summary = FetchSummary()
+        summary.files = items.count
+        let dest = config.destination
+        do { try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true) } catch {
+            throw FetchError.io(dest, operation: "create folder", message: "\(error)")
+        }
+        let manifest = try FetchManifest(destination: dest)
+        var entries = try manifest.register(items)
+
+        // What is already complete: checked on disk only (no network).
+        var todo: [FetchItem] = []
+        for item in items {
+            guard var e = entries[item.path] else { continue }
+            let path = dest + "/" + item.path
+            let onDisk = fileSize(path)
+            if e.status == .done {
+                var intact = onDisk == e.bytes
+                if intact, config.verify {
+                    intact = try verifyChecksum(path: path, entry: e)
+                }
+                if intact { summary.skipped += 1; summary.skippedBytes += e.bytes; continue }
+                if onDisk != nil { unlink(path) }
+                summary.damaged += 1
+                e.status = .pending
+                e.checksum = nil
+                e.completedAt = nil
+                e.lastError = onDisk == nil ? "complete file was missing on disk" : "complete file was damaged on disk"
+                try await manifest.save(e)
+                entries[item.path] = e
+            } else if let size = onDisk, let expected = e.expectedBytes, size == expected, e.expectedChecksum != nil || e.etag != nil {
+                // Renamed into place by a run that stopped before recording it: its size (and
+                // checksum, when a list gives one) settle it.
+                if try e.expectedChecksum == nil || verifyChecksum(path: path, entry: e) {
+                    e.status = .done
+                    e.bytes = size
+                    e.completedAt = Timestamp.now()
+                    try await manifest.save(e)
+                    summary.skipped += 1; summary.skippedBytes += size
+                    continue
+                }
+            }
+            todo.append(item)
+        }
+
+        // Free space against the sizes already known (listing, earlier responses), minus .part bytes.
+        var planned: Int64 = 0
+        var allKnown = true
+        for item in todo {
+            let e = entries[item.path]!
+            if let size = e.expectedBytes ?? item.estimatedSize ?? e.approximateBytes {
+                planned += max(0, size - (fileSize(PartFile.partPath(for: dest + "/" + item.path)) ?? 0))
+            } else { allKnown = false }
+        }
+        if !config.force, let free = DiskSpace.available(at: dest), planned > free - config.reserveBytes {
+            throw FetchError.insufficientSpace(needed: planned, free: free, folder: dest)
+        }
+        guard !todo.isEmpty else {
+            summary.seconds = (ContinuousClock.now - started) / .seconds(1)
+            return summary
+        }
+
+        // Largest known files first, so the long transfers do not start last.
+        let ordered = todo.enumerated().sorted { a, b in
+            let sa = entries[a.element.path]?.expectedBytes ?? a.element.estimatedSize ?? -1
+            let sb = entries[b.element.path]?.expectedBytes ?? b.element.estimatedSize ?? -1
+            return sa != sb ? sa > sb : a.offset < b.offset
+        }.map(\.element)
+
+        var clientConfig = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(config.connectTimeout * 1000)),
+                           read: .milliseconds(Int64(config.readTimeout * 1000))),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: config.hostLimit),
+            decompression: .disabled)
+        clientConfig.httpVersion = .automatic
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfig)
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        let hosts = Set(items.compactMap { URLParts($0.url)?.host })
+        let progress = FetchProgress(totalFiles: ordered.count, totalBytes: allKnown ? planned : nil, enabled: config.progress)
+        let context = FetchContext(
+            client: client, config: config, manifest: manifest, pool: pool,
+            credentials: CredentialStore.load(sourceHosts: hosts),
+            limiter: config.bandwidth.map { BandwidthLimiter(bytesPerSecond: $0) },
+            progress: progress, stop: StopFlag())
+        let queue = WorkQueue(ordered, hostLimit: config.hostLimit)
+        let startEntries = entries
+
+        let outcomes = await withTaskGroup(of: [(String, TransferOutcome)].self) { group in
+            // Watches for Ctrl-C and a stop request, and prints progress.
+            group.addTask {
+                var lastPrint = ContinuousClock.now
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    if Interruption.requested { context.stop.request(.interrupted) }
+                    if context.stop.reason != nil { await queue.stop() }
+                    if ContinuousClock.now - lastPrint >= .milliseconds(Int64(progress.interval * 1000)) {
+                        progress.emit()
+                        lastPrint = .now
+                    }
+                }
+                return []
+            }
+            for _ in 0..<max(1, config.jobs) {
+                group.addTask {
+                    var results: [(String, TransferOutcome)] = []
+                    while let item = await queue.take() {
+                        var transfer = Transfer(item: item, entry: startEntries[item.path]!, context: context)
+                        let outcome = await transfer.run()
+                        await queue.release(item.url)
+                        switch outcome {
+                        case .done(let size): progress.finished(ok: true, size: size)
+                        case .stopped: break
+                        default: progress.finished(ok: false, size: 0)
+                        }
+                        results.append((item.path, outcome))
+                    }
+                    return results
+                }
+            }
+            var all: [(String, TransferOutcome)] = []
+            var workersLeft = max(1, config.jobs)
+            while let r = await group.next() {
+                all += r
+                workersLeft -= 1
+                if workersLeft == 0 { group.cancelAll() }
+            }
+            return all
+        }
+        progress.emit(final: true)
+        try? await client.shutdown()
+        try? await pool.shutdownGracefully()
+
+        var finished = Set<String>()
+        for (path, outcome) in outcomes {
+            switch outcome {
+            case .done(let size): summary.fetched += 1; summary.fetchedBytes += size; finished.insert(path)
+            case .missing(let s): summary.missing.append((path, "HTTP \(s)")); finished.insert(path)
+            case .forbidden(let s): summary.forbidden.append((path, "HTTP \(s)")); finished.insert(path)
+            case .failed(let why): summary.failed.append((path, why)); finished.insert(path)
+            case .stopped: break
+            }
+        }
+        summary.notAttempted = todo.count - finished.count
+        summary.receivedBytes = progress.receivedBytes
+        switch context.stop.reason {
+        case .diskFull(let p)?: summary.stopReason = FetchError.diskFull(p).description
+        case .interrupted?: summary.stopReason = FetchError.interrupted.description
+        case nil: break
+        }
+        summary.seconds = (ContinuousClock.now - started) / .seconds(1)
+        return summary
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(st.st_size)
+    }
+
+    /// Whether the file at `path` has the recorded SHA-256 (and the list's checksum, if any).
+    static func verifyChecksum(path: String, entry: ManifestEntry) throws -> Bool {
+        let recorded = entry.checksum.flatMap(Checksum.init)
+        let expected = entry.expectedChecksum.flatMap(Checksum.init)
+        guard recorded != nil || expected != nil else { return true }
+        let sums = try FileDigest.compute(path: path, algorithms: Set([recorded?.algorithm, expected?.algorithm].compactMap { $0 }))
+        if let recorded, sums[recorded.algorithm] != recorded { return false }
+        if let expected, sums[expected.algorithm] != expected { return false }
+        return true
+    }
+}
+
+/// Digests of a whole file on disk.
+enum FileDigest {
+    static func compute(path: String, algorithms: Set<Checksum.Algorithm>) throws -> [Checksum.Algorithm: Checksum] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PartFile.error(path, "open") }
+        defer { close(fd) }
+        let digests = algorithms.map { Digest($0) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw PartFile.error(path, "read") }
+            if n == 0 { break }
+            for d in digests { d.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+        }
+        return Dictionary(uniqueKeysWithValues: digests.map { ($0.algorithm, $0.finish()) })
+    }
+}

@@ -1,0 +1,190 @@
+/// A URL pattern with `{column}` and `{column:format}` fields, filled from catalog rows.
+///
+/// The format is the part of Python's format mini-language that archive paths use:
+/// `[[fill]align][0][width][.precision][type]` with type `d` (integer), `f` (fixed-point),
+/// `x`/`X` (hex), `s` (string) or none. `{run:06d}` pads the run number to six digits, `{{` and `}}`
+/// are literal braces. Field names match catalog columns case-insensitively.
+public struct URLTemplate: Sendable, Hashable {
+    /// One piece of the pattern.
+    public enum Part: Sendable, Hashable {
+        case literal(String)
+        case field(name: String, spec: FormatSpec)
+    }
+
+    /// The pattern as written.
+    public let pattern: String
+    /// Literals and fields in order.
+    public let parts: [Part]
+
+    /// The field names, in order of first use.
+    public var fieldNames: [String] {
+        var seen = Set<String>(), out: [String] = []
+        for case .field(let name, _) in parts where seen.insert(name.lowercased()).inserted { out.append(name) }
+        return out
+    }
+
+    /// Parses `pattern`; throws ``FetchError/template(_:reason:)`` on unbalanced braces or a bad format.
+    public init(_ pattern: String) throws {
+        self.pattern = pattern
+        var parts: [Part] = []
+        var literal: [UInt8] = []
+        let bytes = Array(pattern.utf8)
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "{") {
+                if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "{") { literal.append(c); i += 2; continue }
+                guard let close = bytes[(i + 1)...].firstIndex(of: UInt8(ascii: "}")) else {
+                    throw FetchError.template(pattern, reason: "'{' without a closing '}'")
+                }
+                let body = String(decoding: bytes[(i + 1)..<close], as: UTF8.self)
+                let (name, specText) = body.firstIndex(of: ":").map { (String(body[..<$0]), String(body[body.index(after: $0)...])) } ?? (body, "")
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                    throw FetchError.template(pattern, reason: "bad field name '\(name)'")
+                }
+                guard let spec = FormatSpec(specText) else {
+                    throw FetchError.template(pattern, reason: "bad format '\(specText)' for {\(name)}")
+                }
+                if !literal.isEmpty { parts.append(.literal(String(decoding: literal, as: UTF8.self))); literal.removeAll() }
+                parts.append(.field(name: name, spec: spec))
+                i = close + 1
+            } else if c == UInt8(ascii: "}") {
+                guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "}") else {
+                    throw FetchError.template(pattern, reason: "single '}' (write '}}' for a literal brace)")
+                }
+                literal.append(c); i += 2
+            } else {
+                literal.append(c); i += 1
+            }
+        }
+        if !literal.isEmpty { parts.append(.literal(String(decoding: literal, as: UTF8.self))) }
+        self.parts = parts
+    }
+
+    /// Fills the fields from `value(name)`; `nil` when a value is missing (a null in the catalog).
+    /// Throws when a value cannot take its format (text for `d`).
+    public func render(_ value: (String) -> TemplateValue?) throws -> String? {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let s): out += s
+            case .field(let name, let spec):
+                guard let v = value(name) else { return nil }
+                guard let text = spec.format(v) else {
+                    throw FetchError.template(pattern, reason: "value \(v) of {\(name)} cannot be formatted as '\(spec.text)'")
+                }
+                out += text
+            }
+        }
+        return out
+    }
+}
+
+/// A value that fills a template field.
+public enum TemplateValue: Sendable, Hashable, CustomStringConvertible {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+
+    public var description: String {
+        switch self {
+        case .integer(let v): return String(v)
+        case .real(let v): return String(v)
+        case .text(let s): return "'\(s)'"
+        }
+    }
+}
+
+/// A parsed format spec (`06d`, `>8s`, `.3f`, `x`).
+public struct FormatSpec: Sendable, Hashable {
+    /// The spec as written.
+    public let text: String
+    var fill: Character = " "
+    var align: Character? = nil
+    var zeroPad = false
+    var width = 0
+    var precision: Int? = nil
+    var type: Character? = nil
+
+    init?(_ text: String) {
+        self.text = text
+        var s = Substring(text)
+        let aligns: Set<Character> = ["<", ">", "^"]
+        if s.count >= 2, aligns.contains(s[s.index(after: s.startIndex)]) {
+            fill = s.first!; align = s[s.index(after: s.startIndex)]; s = s.dropFirst(2)
+        } else if let f = s.first, aligns.contains(f) {
+            align = f; s = s.dropFirst()
+        }
+        if s.first == "0" { zeroPad = true; s = s.dropFirst() }
+        let w = s.prefix { $0.isASCII && $0.isNumber }
+        if !w.isEmpty { width = Int(w)!; s = s.dropFirst(w.count) }
+        if s.first == "." {
+            s = s.dropFirst()
+            let p = s.prefix { $0.isASCII && $0.isNumber }
+            guard !p.isEmpty else { return nil }
+            precision = Int(p)!; s = s.dropFirst(p.count)
+        }
+        if let t = s.first {
+            guard ["d", "f", "x", "X", "s"].contains(t), s.count == 1 else { return nil }
+            type = t
+        }
+    }
+
+    /// The formatted value, or `nil` when the value does not fit the type.
+    func format(_ value: TemplateValue) -> String? {
+        var body: String
+        var numeric = true
+        switch (type, value) {
+        case ("d", .integer(let v)), (nil, .integer(let v)): body = String(v)
+        case ("d", .real(let v)):
+            guard v == v.rounded(), abs(v) < 9e18 else { return nil }
+            body = String(Int64(v))
+        case ("x", .integer(let v)): body = String(v, radix: 16)
+        case ("X", .integer(let v)): body = String(v, radix: 16, uppercase: true)
+        case ("f", .integer(let v)): body = Self.fixed(Double(v), precision ?? 6)
+        case ("f", .real(let v)): body = Self.fixed(v, precision ?? 6)
+        case (nil, .real(let v)): body = precision.map { Self.fixed(v, $0) } ?? Self.shortest(v)
+        case ("s", .text(let s)), (nil, .text(let s)):
+            body = precision.map { String(s.prefix($0)) } ?? s
+            numeric = false
+        case ("s", .integer(let v)): body = String(v); numeric = false
+        default: return nil
+        }
+        let pad = width - body.count
+        guard pad > 0 else { return body }
+        if zeroPad && numeric && align == nil {
+            let negative = body.hasPrefix("-")
+            let digits = negative ? String(body.dropFirst()) : body
+            return (negative ? "-" : "") + String(repeating: "0", count: pad) + digits
+        }
+        let filler = String(repeating: zeroPad && align == nil ? "0" : String(fill), count: pad)
+        switch align ?? (numeric ? ">" : "<") {
+        case "<": return body + filler
+        case "^":
+            let left = pad / 2
+            return String(filler.prefix(left)) + body + String(filler.prefix(pad - left))
+        default: return filler + body
+        }
+    }
+
+    /// Fixed-point text with `digits` decimals (no Foundation: exact for the magnitudes in paths).
+    public static func fixed(_ v: Double, _ digits: Int) -> String {
+        guard v.isFinite else { return String(v) }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(v) * scale).rounded()
+        guard scaled < 9e18 else { return String(v) }
+        let n = UInt64(scaled)
+        var whole = String(n / UInt64(scale))
+        if v < 0, n != 0 { whole = "-" + whole }
+        guard digits > 0 else { return whole }
+        let frac = String(n % UInt64(scale))
+        return whole + "." + String(repeating: "0", count: digits - frac.count) + frac
+    }
+
+    /// Integral reals print without a decimal point (catalog integers often arrive as floats).
+    static func shortest(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+}
