@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SkyTests", dependencies: ["Sky", "TestSupport"]),
         .testTarget(name: "TableTests", dependencies: ["Table", "CArrowData"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Table", "Sky", "TestSupport"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Pipelines", "Formats", "AstroPileCLI", "TestSupport"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Pipelines", "Formats", "TestSupport"], exclude: ["fetch_server.py"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx20

@@ -51,6 +51,9 @@ struct FetchEngineOptions: ParsableArguments {
     @Option(name: .long, help: "md5sum/sha256sum-style checksum list (repeatable): files must match.")
     var checksums: [String] = []
 
+    @Option(name: .customLong("keep-free"), help: "Space to leave free on the destination's disk: 16MiB, 10GB; a transfer that would eat into it stops the run cleanly.")
+    var keepFree: String = "16MiB"
+
     @Flag(name: .long, help: "Re-check complete files (size and SHA-256) and fetch again what is missing or damaged.")
     var verify = false
 
@@ -75,6 +78,8 @@ struct FetchEngineOptions: ParsableArguments {
             guard let b = ByteSize.parse(text), b > 0 else { throw ValidationError("--bandwidth: expected a size per second such as 50MB") }
             c.bandwidth = b
         }
+        guard let reserve = ByteSize.parse(keepFree), reserve >= 0 else { throw ValidationError("--keep-free: expected a size such as 10GB") }
+        c.reserveBytes = reserve
         c.verify = verify
         c.force = force
         c.progress = !quiet

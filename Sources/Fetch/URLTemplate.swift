@@ -1,3 +1,5 @@
+import Foundation
+
 /// A URL pattern with `{column}` and `{column:format}` fields, filled from catalog rows.
 ///
 /// The format is the part of Python's format mini-language that archive paths use:
@@ -167,19 +169,13 @@ public struct FormatSpec: Sendable, Hashable {
         }
     }
 
-    /// Fixed-point text with `digits` decimals (no Foundation: exact for the magnitudes in paths).
+    /// Fixed-point text with `digits` decimals, correctly rounded from the binary value as C's
+    /// `%.*f` (and Python's format) do: `2.5` → `2`, `0.05` → `0.1` at one digit.
     public static func fixed(_ v: Double, _ digits: Int) -> String {
-        guard v.isFinite else { return String(v) }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(v) * scale).rounded()
-        guard scaled < 9e18 else { return String(v) }
-        let n = UInt64(scaled)
-        var whole = String(n / UInt64(scale))
-        if v < 0, n != 0 { whole = "-" + whole }
-        guard digits > 0 else { return whole }
-        let frac = String(n % UInt64(scale))
-        return whole + "." + String(repeating: "0", count: digits - frac.count) + frac
+        var buffer = [CChar](repeating: 0, count: 512)
+        let n = withVaList([Int32(min(max(digits, 0), 100)), v]) { vsnprintf(&buffer, buffer.count, "%.*f", $0) }
+        guard n > 0, n < buffer.count else { return String(v) }
+        return String(decoding: buffer[0..<Int(n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Integral reals print without a decimal point (catalog integers often arrive as floats).

@@ -1,0 +1,123 @@
+import Foundation
+import TestSupport
+
+/// The fault-injecting file server (`fetch_server.py`, Python's standard library) on 127.0.0.1,
+/// started and stopped by a test.
+final class FetchServer: @unchecked Sendable {
+    let root: URL
+    let port: Int
+    let log: URL
+    private let process: Process
+
+    /// Serves `root`; `faults` is the rules JSON (see fetch_server.py), `chaos` e.g. `7:0.3`.
+    init(root: URL, faults: String? = nil, chaos: String? = nil, ignoreRange: Bool = false) throws {
+        self.root = root
+        let work = root.deletingLastPathComponent()
+        log = work.appendingPathComponent("requests-\(UUID().uuidString.prefix(6)).log")
+        var args = [TestSupport.root.appendingPathComponent("Tests/FetchTests/fetch_server.py").path,
+                    "--root", root.path, "--log", log.path]
+        if let faults {
+            let f = work.appendingPathComponent("faults-\(UUID().uuidString.prefix(6)).json")
+            try faults.write(to: f, atomically: true, encoding: .utf8)
+            args += ["--faults", f.path]
+        }
+        if let chaos { args += ["--chaos", chaos] }
+        if ignoreRange { args.append("--ignore-range") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestSupport.python)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.standardError
+        guard FileManager.default.isExecutableFile(atPath: TestSupport.python) else {
+            throw TestSupportError("no venv python at \(TestSupport.python): run `make setup`")
+        }
+        try p.run()
+        process = p
+        // The first line is "PORT <n>".
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("PORT "), let n = Int(text.dropFirst(5)) else {
+            p.terminate()
+            throw TestSupportError("fetch_server.py did not start: '\(text)'")
+        }
+        port = n
+    }
+
+    deinit { stop() }
+
+    /// `http://127.0.0.1:<port>`.
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// The logged requests.
+    struct Request: Decodable {
+        let method: String
+        let path: String
+        let range: String?
+        let status: Int
+        let action: String
+        let sent: Int
+        let auth: Bool
+        let ua: String?
+    }
+
+    func requests() throws -> [Request] {
+        guard let data = FileManager.default.contents(atPath: log.path) else { return [] }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Request.self, from: Data($0.utf8))
+        }
+    }
+}
+
+/// Helpers for fetch tests: file trees of random bytes, the CLI as a subprocess, comparisons.
+enum FetchTestKit {
+    static var executable: String { TestSupport.root.appendingPathComponent(".build/debug/astropile").path }
+
+    /// Writes `count` bytes of deterministic noise to `url` (creating folders).
+    static func writeNoise(_ url: URL, count: Int, seed: UInt64) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: seed)
+        var bytes = [UInt8](repeating: 0, count: count)
+        var i = 0
+        while i < count {
+            var v = rng.next()
+            for _ in 0..<8 where i < count { bytes[i] = UInt8(truncatingIfNeeded: v); v >>= 8; i += 1 }
+        }
+        try Data(bytes).write(to: url)
+    }
+
+    /// Runs `astropile fetch …`.
+    static func fetch(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        try TestSupport.runStatus(executable, ["fetch"] + arguments, environment: environment)
+    }
+
+    /// Files under `folder` (relative paths), skipping the manifest.
+    static func files(in folder: URL) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var out: [String] = []
+        while let p = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent(p).path, isDirectory: &isDir)
+            if !isDir.boolValue, !p.hasPrefix(".astropile-fetch") { out.append(p) }
+        }
+        return out.sorted()
+    }
+
+    /// True when both files exist with the same bytes.
+    static func identical(_ a: URL, _ b: URL) -> Bool {
+        guard let x = FileManager.default.contents(atPath: a.path), let y = FileManager.default.contents(atPath: b.path) else { return false }
+        return x == y
+    }
+}
