@@ -219,10 +219,13 @@ struct Transfer {
         } catch {
             return .stopped
         }
-        // Stream the body to the part file in ~1 MiB writes on the I/O pool.
+        // Stream the body to the part file in writes of up to 1 MiB (or every half second on a
+        // slow link, so a crash loses little) on the I/O pool.
         var pending: [ByteBuffer] = []
         var pendingBytes = 0
+        var lastFlush = ContinuousClock.now
         func flush() async throws {
+            lastFlush = .now
             guard pendingBytes > 0 else { return }
             let batch = pending
             let n = pendingBytes
@@ -237,7 +240,7 @@ struct Transfer {
                 if let limiter = context.limiter { await limiter.acquire(buffer.readableBytes) }
                 pendingBytes += buffer.readableBytes
                 pending.append(buffer)
-                if pendingBytes >= 1 << 20 { try await flush() }
+                if pendingBytes >= 1 << 20 || ContinuousClock.now - lastFlush > .milliseconds(500) { try await flush() }
             }
             try await flush()
         } catch {

@@ -810,6 +810,9 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A parent may start us with these signals blocked (the mask of a thread-pool thread is
+    # inherited through fork/exec); unblock them so SIGTERM stops the server.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
     print(f"PORT {server.server_address[1]}", flush=True)
     try:
