@@ -7,7 +7,7 @@ VENV := .venv
 APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test bench bench-crossmatch clean
+.PHONY: setup apt venv build build-release demo test bench bench-crossmatch bench-fetch clean
 
 setup: apt venv
 
@@ -38,8 +38,15 @@ build-release: setup
 	swift build -c release
 
 demo: build-release
-	rm -rf demo-output
-	.build/release/astropile import --input sample/small_sky_source.csv.gz --ra source_ra --dec source_dec \
+	rm -rf demo-output && mkdir -p demo-output
+	@# Fetch the sample from a local archive server (the test server, on 127.0.0.1), then import it.
+	$(VENV)/bin/python Tests/FetchTests/fetch_server.py --root sample > demo-output/server.txt & echo $$! > demo-output/server.pid; \
+	for i in $$(seq 50); do grep -q PORT demo-output/server.txt 2>/dev/null && break; sleep 0.1; done; \
+	port=$$(awk '/PORT/ {print $$2}' demo-output/server.txt); \
+	echo "http://127.0.0.1:$$port/small_sky_source.csv.gz" | .build/release/astropile fetch urls --list - --dest demo-output/raw; \
+	status=$$?; kill $$(cat demo-output/server.pid); exit $$status
+	.build/release/astropile fetch status demo-output/raw
+	.build/release/astropile import --input demo-output/raw/small_sky_source.csv.gz --ra source_ra --dec source_dec \
 	  --output demo-output/small_sky_source --highest-order 2 --threshold 3000 \
 	  --catalog-name small_sky_source --catalog-type source
 	.build/release/astropile info demo-output/small_sky_source
@@ -57,6 +64,9 @@ bench: build-release
 
 bench-crossmatch: build-release
 	bench/crossmatch/run.sh
+
+bench-fetch: build-release
+	bench/fetch/run.sh
 
 clean:
 	rm -rf .build demo-output
