@@ -10,6 +10,9 @@ final class PartFile: @unchecked Sendable {
     let finalPath: String
     private var fd: Int32 = -1
     private(set) var size: Int64 = 0
+    /// Bytes whose write-back to disk was started (`posix_fadvise`), so the final fsync has
+    /// little left to do and disk writes overlap the download.
+    private var writebackStarted: Int64 = 0
     private let sha256 = Digest(.sha256)
     private let extra: Digest?
 
@@ -32,6 +35,7 @@ final class PartFile: @unchecked Sendable {
         if offset > 0 { try rehash(upTo: offset) }
         guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw Self.error(partPath, "seek") }
         size = offset
+        writebackStarted = offset
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -54,6 +58,7 @@ final class PartFile: @unchecked Sendable {
     /// Drops every byte (the server sent the whole file instead of the requested range).
     func restart() throws {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw Self.error(partPath, "truncate") }
+        writebackStarted = 0
         _ = sha256.finish()
         _ = extra?.finish()
         size = 0
@@ -77,6 +82,12 @@ final class PartFile: @unchecked Sendable {
                 }
             }
             size += Int64(buffer.readableBytes)
+        }
+        if size - writebackStarted >= 8 << 20 {
+            // On Linux this starts asynchronous write-back of the range (and drops it from the page
+            // cache once clean), so the download does not fill memory with dirty pages.
+            _ = posix_fadvise(fd, off_t(writebackStarted), off_t(size - writebackStarted), POSIX_FADV_DONTNEED)
+            writebackStarted = size
         }
     }
 

@@ -270,6 +270,38 @@ struct FetchEngineTests {
         #expect(FetchTestKit.identical(root.appendingPathComponent("private/a.fits"), dest2.appendingPathComponent("private/a.fits")))
     }
 
+    @Test("Redirects are followed; credentials from the environment go to the source's host only; --bandwidth caps the rate")
+    func redirectsAndBandwidth() throws {
+        let dir = try TestSupport.temporaryDirectory("fetch-redirect")
+        let root = dir.appendingPathComponent("www")
+        try FetchTestKit.writeNoise(root.appendingPathComponent("real/a.fits"), count: 600_000, seed: 1)
+        try FetchTestKit.writeNoise(root.appendingPathComponent("real/b.fits"), count: 600_000, seed: 2)
+        // The port is known only once the server runs, so the cross-host target is a second server.
+        let other = try FetchServer(root: root)
+        defer { other.stop() }
+        let faults = """
+            {"rules": [{"path": "/old/a.fits", "always": "redirect:/real/a.fits"},
+                       {"path": "/old/b.fits", "always": "redirect:http://localhost:\(other.port)/real/b.fits"}]}
+            """
+        let server = try FetchServer(root: root, faults: faults)
+        defer { server.stop() }
+        let list = dir.appendingPathComponent("urls.txt")
+        try "\(server.base)/old/a.fits\n\(server.base)/old/b.fits\n".write(to: list, atomically: true, encoding: .utf8)
+        let dest = dir.appendingPathComponent("out")
+        let started = Date()
+        let run = try FetchTestKit.fetch(["urls", "--list", list.path, "--dest", dest.path, "--bandwidth", "400KB"],
+                                         environment: ["ASTROPILE_FETCH_TOKEN": "secret-token", "NETRC": "/nonexistent"])
+        let seconds = Date().timeIntervalSince(started)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(FetchTestKit.identical(root.appendingPathComponent("real/a.fits"), dest.appendingPathComponent("old/a.fits")))
+        #expect(FetchTestKit.identical(root.appendingPathComponent("real/b.fits"), dest.appendingPathComponent("old/b.fits")))
+        #expect(try server.requests().allSatisfy(\.auth), "the source's host gets the token")
+        #expect(try other.requests().map(\.auth) == [false], "another host after a redirect does not")
+        // 1.2 MB at 400 kB/s with a one-second burst: at least two seconds.
+        #expect(seconds >= 1.8, "bandwidth cap: \(seconds) s")
+        #expect(run.stderr.contains("fetch: 2/2 files"), "the final progress line")
+    }
+
     @Test("A full disk stops the run cleanly: only complete files at final paths (tmpfs in a user namespace)")
     func diskFull() throws {
         let dir = try TestSupport.temporaryDirectory("fetch-full")

@@ -61,6 +61,7 @@ Actions:
     slow:S                      sleep S seconds (float) before the status line
     trickle:BPS                 normal response, body paced at ~BPS bytes/s
     ignore-range                200 with the full body even if Range was sent
+    redirect:TARGET             302 with ``Location: TARGET`` (a path or a URL)
     corrupt:OFFSET              normal response, but the file byte at OFFSET
                                 (if it is part of the body sent) is XOR 0xFF
 
@@ -122,11 +123,14 @@ class Action:
     kind: str                   # ok status drop short slow trickle ignore-range corrupt
     arg: float = 0              # CODE / N / S / BPS / OFFSET
     retry_after: str | None = None
+    target: str | None = None    # redirect: the Location
 
     def __str__(self) -> str:
         """The action in the faults-file syntax (used in the request log)."""
         if self.kind in ("ok", "ignore-range"):
             return self.kind
+        if self.kind == "redirect":
+            return f"redirect:{self.target}"
         number = int(self.arg) if self.arg == int(self.arg) else self.arg   # 1000, 0.5
         if self.kind == "status" and self.retry_after is not None:
             return f"status:{number}:retry-after={self.retry_after}"
@@ -145,6 +149,8 @@ def parse_action(spec: str) -> Action:
     try:
         if kind in ("ok", "ignore-range") and not rest:
             return Action(kind)
+        if kind == "redirect" and rest:
+            return Action(kind, target=rest)
         if kind == "status":
             code_text, _, extra = rest.partition(":")
             code = int(code_text)
@@ -517,6 +523,8 @@ class FetchHandler(BaseHTTPRequestHandler):
             time.sleep(action.arg)
         if action.kind == "status":
             return self._send_status_fault(action)
+        if action.kind == "redirect":
+            return self._send_text(302, f"Moved to {action.target}", [("Location", action.target)], action)
 
         fspath = self._resolve(path)
         if fspath is None:

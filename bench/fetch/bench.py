@@ -180,6 +180,8 @@ def main():
     table = []
     for label, faulty in runs:
         for shape, files in shapes.items():
+            if not files:
+                continue
             sub = os.path.join(root, prefixes[shape])
             if faulty:
                 server, port = start_fault_server(sub, args.chaos)
