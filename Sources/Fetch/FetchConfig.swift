@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Pipelines
 
 /// Settings of a fetch run (the engine side; the source decides what to fetch).
@@ -32,6 +33,16 @@ public struct FetchConfig: Codable, Sendable, Hashable {
 
     /// The effective per-host limit.
     public var hostLimit: Int { max(1, min(perHost ?? jobs, jobs)) }
+
+    /// The HTTP client settings: timeouts, the keep-alive pool sized to the per-host limit, no
+    /// decompression; redirects followed by AHC (listings, HEAD) or by the transfer itself.
+    func httpClientConfiguration(followRedirects: Bool) -> HTTPClient.Configuration {
+        HTTPClient.Configuration(
+            redirectConfiguration: followRedirects ? .follow(max: 10, allowCycles: false) : .disallow,
+            timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(readTimeout * 1000))),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: hostLimit),
+            decompression: .disabled)
+    }
 
     /// The `User-Agent` header: names AstroPile and its version.
     public static var userAgent: String { "AstroPile/\(FetchVersion.string) (astropile fetch; survey data downloader)" }

@@ -110,14 +110,7 @@ public enum FetchEngine {
             return sa != sb ? sa > sb : a.offset < b.offset
         }.map(\.element)
 
-        var clientConfig = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(config.connectTimeout * 1000)),
-                           read: .milliseconds(Int64(config.readTimeout * 1000))),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: config.hostLimit),
-            decompression: .disabled)
-        clientConfig.httpVersion = .automatic
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfig)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config.httpClientConfiguration(followRedirects: false))
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         let hosts = Set(items.compactMap { URLParts($0.url)?.host })
@@ -130,14 +123,20 @@ public enum FetchEngine {
         let queue = WorkQueue(ordered, hostLimit: config.hostLimit)
         let startEntries = entries
 
-        let outcomes = await withTaskGroup(of: [(String, TransferOutcome)].self) { group in
-            // Watches for Ctrl-C and a stop request, and prints progress.
+        let outcomes = await withTaskGroup(of: [(String, TransferOutcome)]?.self) { group in
+            // Watches for Ctrl-C and a stop request (then hands out no more files, and after a
+            // grace period for transfers to record their state, returns nil: cancel the rest),
+            // and prints progress.
             group.addTask {
                 var lastPrint = ContinuousClock.now
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
                     if Interruption.requested { context.stop.request(.interrupted) }
-                    if context.stop.reason != nil { await queue.stop() }
+                    if context.stop.reason != nil {
+                        await queue.stop()
+                        try? await Task.sleep(for: .seconds(2))
+                        return nil
+                    }
                     if ContinuousClock.now - lastPrint >= .milliseconds(Int64(progress.interval * 1000)) {
                         progress.emit()
                         lastPrint = .now
@@ -165,6 +164,7 @@ public enum FetchEngine {
             var all: [(String, TransferOutcome)] = []
             var workersLeft = max(1, config.jobs)
             while let r = await group.next() {
+                guard let r else { group.cancelAll(); continue }
                 all += r
                 workersLeft -= 1
                 if workersLeft == 0 { group.cancelAll() }

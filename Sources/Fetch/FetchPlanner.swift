@@ -77,10 +77,7 @@ public enum FetchPlanner {
     }
 
     private static func headSizes(_ items: [FetchItem], config: FetchConfig) async -> [HeadResult] {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            redirectConfiguration: .follow(max: 10, allowCycles: false),
-            timeout: .init(connect: .milliseconds(Int64(config.connectTimeout * 1000)),
-                           read: .milliseconds(Int64(config.readTimeout * 1000)))))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config.httpClientConfiguration(followRedirects: true))
         let hosts = Set(items.compactMap { URLParts($0.url)?.host })
         let credentials = CredentialStore.load(sourceHosts: hosts)
         var results = [HeadResult](repeating: .noSize, count: items.count)
@@ -121,11 +118,14 @@ public enum FetchPlanner {
 
     /// Reads an archive's HTML listing (following redirects).
     public static func fetchText(_ url: String, config: FetchConfig) async throws -> String {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            redirectConfiguration: .follow(max: 10, allowCycles: false),
-            timeout: .init(connect: .milliseconds(Int64(config.connectTimeout * 1000)),
-                           read: .milliseconds(Int64(config.readTimeout * 1000)))))
-        defer { _ = client.shutdown() as EventLoopFuture<Void> }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config.httpClientConfiguration(followRedirects: true))
+        let result: Result<String, Error>
+        do { result = .success(try await fetchText(url, client: client, config: config)) } catch { result = .failure(error) }
+        try? await client.shutdown()
+        return try result.get()
+    }
+
+    private static func fetchText(_ url: String, client: HTTPClient, config: FetchConfig) async throws -> String {
         var rng = SystemRandomNumberGenerator()
         var lastError = ""
         for attempt in 1...max(1, config.retry.maxAttempts) {

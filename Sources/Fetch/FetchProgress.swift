@@ -13,7 +13,6 @@ final class FetchProgress: @unchecked Sendable {
     private let start = ContinuousClock.now
     private let enabled: Bool
     let isTTY = isatty(2) != 0
-    private var printedAny = false
 
     /// Progress over `totalFiles` files of `totalBytes` bytes (when every size is known).
     init(totalFiles: Int, totalBytes: Int64?, enabled: Bool) {
@@ -60,7 +59,6 @@ final class FetchProgress: @unchecked Sendable {
             line += ", \(Self.duration(elapsed))"
         }
         let text = isTTY ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
-        printedAny = true
         FileHandle.standardError.write(Data(text.utf8))
     }
 

@@ -118,10 +118,16 @@ struct Transfer {
         }
     }
 
+    /// Records the entry; runs in its own task so that a transfer being cancelled (the run is
+    /// stopping) still records where it stopped.
     private func save() async {
-        do { try await context.manifest.save(entry) } catch {
-            FileHandle.standardError.write(Data("astropile: warning: \(error)\n".utf8))
-        }
+        let manifest = context.manifest
+        let row = entry
+        await Task {
+            do { try await manifest.save(row) } catch {
+                FileHandle.standardError.write(Data("astropile: warning: \(error)\n".utf8))
+            }
+        }.value
     }
 
     private func partSize() -> Int64 {

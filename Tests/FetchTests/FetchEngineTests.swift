@@ -166,6 +166,45 @@ struct FetchEngineTests {
         #expect(try server.requests().contains { $0.status == 206 }, "partial files resume with Range")
     }
 
+    @Test("Ctrl-C stops the run within seconds, records the partial files, and the next run resumes them")
+    func interruptAndResume() throws {
+        let dir = try TestSupport.temporaryDirectory("fetch-int")
+        let root = dir.appendingPathComponent("www")
+        let paths = (0..<4).map { "x/f\($0).bin" }
+        for (k, p) in paths.enumerated() { try FetchTestKit.writeNoise(root.appendingPathComponent(p), count: 1_000_000, seed: UInt64(300 + k)) }
+        let slow = try FetchServer(root: root, faults: #"{"rules": [{"glob": "/*", "actions": ["trickle:200000"]}]}"#)
+        let list = dir.appendingPathComponent("urls.txt")
+        try paths.map { slow.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        let dest = dir.appendingPathComponent("out")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: FetchTestKit.executable)
+        p.arguments = ["fetch", "urls", "--list", list.path, "--dest", dest.path, "--quiet"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(1_500_000)
+        let sent = Date()
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        slow.stop()
+        #expect(Date().timeIntervalSince(sent) < 10)
+        #expect(p.terminationStatus == 1, "\(text)")
+        #expect(text.contains("interrupted"))
+        #expect(FetchTestKit.files(in: dest).allSatisfy { $0.hasSuffix(".part") })
+        let entries = try FetchManifest(destination: dest.path, create: false).entries()
+        #expect(entries.count == 4 && entries.allSatisfy { $0.status == .partial && $0.bytes > 0 && $0.etag != nil })
+
+        let server = try FetchServer(root: root)
+        defer { server.stop() }
+        try paths.map { server.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        let run = try FetchTestKit.fetch(["urls", "--list", list.path, "--dest", dest.path])
+        #expect(run.status == 0)
+        for f in paths { #expect(FetchTestKit.identical(root.appendingPathComponent(f), dest.appendingPathComponent(f))) }
+        #expect(try server.requests().allSatisfy { $0.status == 206 }, "every file resumed")
+    }
+
     @Test("Checksum lists catch corrupt bodies; --verify finds damaged files, a plain re-run finds deleted ones")
     func checksumsAndVerify() throws {
         let dir = try TestSupport.temporaryDirectory("fetch-sums")
