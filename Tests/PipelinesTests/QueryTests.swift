@@ -141,7 +141,9 @@ struct CrossmatchCommandTests {
         }
     }
 
-    @Test(arguments: [[], ["import"], ["margin"], ["crossmatch"], ["cone"], ["box"], ["lookup"], ["index"], ["info"]])
+    @Test(arguments: [[], ["import"], ["margin"], ["crossmatch"], ["cone"], ["box"], ["lookup"], ["index"], ["info"],
+                      ["fetch"], ["fetch", "sdss-frames"], ["fetch", "sdss-spectra"], ["fetch", "urls"], ["fetch", "ztf-alerts"],
+                      ["fetch", "plan"], ["fetch", "plan", "urls"], ["fetch", "status"]])
     func helpExitsZero(_ sub: [String]) throws {
         let r = try TestSupport.runStatus(Self.executable, sub + ["--help"])
         #expect(r.status == 0, "\(r.stderr)")
