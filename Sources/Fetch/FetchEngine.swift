@@ -111,7 +111,9 @@ public enum FetchEngine {
         }.map(\.element)
 
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config.httpClientConfiguration(followRedirects: false))
-        let pool = NIOThreadPool(numberOfThreads: 2)
+        // File writes, fsyncs and renames run here; as many threads as transfers, so the fsyncs of
+        // small files overlap (the file system commits them together).
+        let pool = NIOThreadPool(numberOfThreads: max(2, min(config.jobs, 32)))
         pool.start()
         let hosts = Set(items.compactMap { URLParts($0.url)?.host })
         let progress = FetchProgress(totalFiles: ordered.count, totalBytes: allKnown ? planned : nil, enabled: config.progress)

@@ -127,18 +127,13 @@ struct FetchEngineTests {
         let dir = try TestSupport.temporaryDirectory("fetch-kill")
         let root = dir.appendingPathComponent("www")
         let paths = (0..<24).map { "frames/f\($0).fits" }
-        for (k, p) in paths.enumerated() { try FetchTestKit.writeNoise(root.appendingPathComponent(p), count: 400_000, seed: UInt64(100 + k)) }
+        try FetchTestKit.writeNoise(root, paths: paths, count: 400_000, seed: 100)
         // Every file's first transfer trickles (about 2 s each), so the kill lands mid-body.
         let slow = try FetchServer(root: root, faults: #"{"rules": [{"glob": "/*", "actions": ["trickle:200000"]}]}"#)
         let list = dir.appendingPathComponent("urls.txt")
-        try paths.map { slow.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        try FetchTestKit.writeList(paths, server: slow, to: list)
         let dest = dir.appendingPathComponent("out")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: FetchTestKit.executable)
-        p.arguments = ["fetch", "urls", "--list", list.path, "--dest", dest.path, "--jobs", "4", "--quiet"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try FetchTestKit.startFetch(["urls", "--list", list.path, "--dest", dest.path, "--jobs", "4", "--quiet"])
         let deadline = Date().addingTimeInterval(60)
         while FetchTestKit.files(in: dest).filter({ !$0.hasSuffix(".part") }).count < 4, Date() < deadline { usleep(20_000) }
         usleep(1_000_000) // the next four are half-way (their .part files hold what arrived)
@@ -155,7 +150,7 @@ struct FetchEngineTests {
 
         let server = try FetchServer(root: root)
         defer { server.stop() }
-        try paths.map { server.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        try FetchTestKit.writeList(paths, server: server, to: list)
         let run = try FetchTestKit.fetch(["urls", "--list", list.path, "--dest", dest.path, "--jobs", "4"])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("skipped \(complete.count) already complete"))
@@ -171,18 +166,13 @@ struct FetchEngineTests {
         let dir = try TestSupport.temporaryDirectory("fetch-int")
         let root = dir.appendingPathComponent("www")
         let paths = (0..<4).map { "x/f\($0).bin" }
-        for (k, p) in paths.enumerated() { try FetchTestKit.writeNoise(root.appendingPathComponent(p), count: 1_000_000, seed: UInt64(300 + k)) }
+        try FetchTestKit.writeNoise(root, paths: paths, count: 1_000_000, seed: 300)
         let slow = try FetchServer(root: root, faults: #"{"rules": [{"glob": "/*", "actions": ["trickle:200000"]}]}"#)
         let list = dir.appendingPathComponent("urls.txt")
-        try paths.map { slow.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        try FetchTestKit.writeList(paths, server: slow, to: list)
         let dest = dir.appendingPathComponent("out")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: FetchTestKit.executable)
-        p.arguments = ["fetch", "urls", "--list", list.path, "--dest", dest.path, "--quiet"]
         let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try FetchTestKit.startFetch(["urls", "--list", list.path, "--dest", dest.path, "--quiet"], stdout: out)
         usleep(1_500_000)
         let sent = Date()
         kill(p.processIdentifier, SIGINT)
@@ -198,7 +188,7 @@ struct FetchEngineTests {
 
         let server = try FetchServer(root: root)
         defer { server.stop() }
-        try paths.map { server.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        try FetchTestKit.writeList(paths, server: server, to: list)
         let run = try FetchTestKit.fetch(["urls", "--list", list.path, "--dest", dest.path])
         #expect(run.status == 0)
         for f in paths { #expect(FetchTestKit.identical(root.appendingPathComponent(f), dest.appendingPathComponent(f))) }
@@ -222,7 +212,7 @@ struct FetchEngineTests {
         let server = try FetchServer(root: root, faults: #"{"rules": [{"path": "/spec/s2.fits", "actions": ["corrupt:1000"]}]}"#)
         defer { server.stop() }
         let list = dir.appendingPathComponent("urls.txt")
-        try paths.map { server.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        try FetchTestKit.writeList(paths, server: server, to: list)
         let dest = dir.appendingPathComponent("out")
         let args = ["urls", "--list", list.path, "--dest", dest.path, "--checksums", sums.path, "--retries", "3", "--retry-wait", "0.01"]
         let run = try FetchTestKit.fetch(args)
@@ -355,7 +345,7 @@ struct FetchEngineTests {
         let server = try FetchServer(root: root, faults: #"{"rules": [{"glob": "/*", "actions": ["trickle:1000000"]}]}"#)
         defer { server.stop() }
         let list = dir.appendingPathComponent("urls.txt")
-        try paths.map { server.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+        try FetchTestKit.writeList(paths, server: server, to: list)
         let mount = dir.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
         let script = """

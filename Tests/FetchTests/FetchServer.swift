@@ -99,6 +99,27 @@ enum FetchTestKit {
         try Data(bytes).write(to: url)
     }
 
+    /// Writes noise files of `count` bytes at `paths` under `root` (seeds `seed`, `seed + 1`, …).
+    static func writeNoise(_ root: URL, paths: [String], count: Int, seed: UInt64) throws {
+        for (k, p) in paths.enumerated() { try writeNoise(root.appendingPathComponent(p), count: count, seed: seed + UInt64(k)) }
+    }
+
+    /// Writes the URL list of `paths` on `server`.
+    static func writeList(_ paths: [String], server: FetchServer, to list: URL) throws {
+        try paths.map { server.base + "/" + $0 }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `astropile fetch …` without waiting (for kill and interrupt tests).
+    static func startFetch(_ arguments: [String], stdout: Pipe? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = ["fetch"] + arguments
+        p.standardOutput = stdout ?? FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
     /// Runs `astropile fetch …`.
     static func fetch(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         try TestSupport.runStatus(executable, ["fetch"] + arguments, environment: environment)

@@ -157,6 +157,7 @@ def main():
     ap.add_argument("--chaos", default="7:0.05", help="SEED:RATE for the faulty run")
     ap.add_argument("--tools", default="astropile,aria2c,wget")
     ap.add_argument("--skip-faulty", action="store_true")
+    ap.add_argument("--skip-clean", action="store_true")
     ap.add_argument("--work", default=None)
     args = ap.parse_args()
     if not os.path.exists(ASTROPILE):
@@ -176,7 +177,8 @@ def main():
         for p in files:
             q = os.path.join(root, prefixes[shape], p)
             sums[p] = (os.path.getsize(q), digest(q))
-    runs = [("clean (nginx)", False)] + ([] if args.skip_faulty else [(f"faulty (fetch_server.py --chaos {args.chaos})", True)])
+    runs = ([] if args.skip_clean else [("clean (nginx)", False)]) + \
+        ([] if args.skip_faulty else [(f"faulty (fetch_server.py --chaos {args.chaos})", True)])
     table = []
     for label, faulty in runs:
         for shape, files in shapes.items():
