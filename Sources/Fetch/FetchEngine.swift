@@ -51,40 +51,7 @@ public enum FetchEngine {
         let manifest = try FetchManifest(destination: dest)
         var entries = try manifest.register(items)
 
-        // What is already complete: checked on disk only (no network).
-        var todo: [FetchItem] = []
-        for item in items {
-            guard var e = entries[item.path] else { continue }
-            let path = dest + "/" + item.path
-            let onDisk = fileSize(path)
-            if e.status == .done {
-                var intact = onDisk == e.bytes
-                if intact, config.verify {
-                    intact = try verifyChecksum(path: path, entry: e)
-                }
-                if intact { summary.skipped += 1; summary.skippedBytes += e.bytes; continue }
-                if onDisk != nil { unlink(path) }
-                summary.damaged += 1
-                e.status = .pending
-                e.checksum = nil
-                e.completedAt = nil
-                e.lastError = onDisk == nil ? "complete file was missing on disk" : "complete file was damaged on disk"
-                try await manifest.save(e)
-                entries[item.path] = e
-            } else if let size = onDisk, let expected = e.expectedBytes, size == expected, e.expectedChecksum != nil || e.etag != nil {
-                // Renamed into place by a run that stopped before recording it: its size (and
-                // checksum, when a list gives one) settle it.
-                if try e.expectedChecksum == nil || verifyChecksum(path: path, entry: e) {
-                    e.status = .done
-                    e.bytes = size
-                    e.completedAt = Timestamp.now()
-                    try await manifest.save(e)
-                    summary.skipped += 1; summary.skippedBytes += size
-                    continue
-                }
-            }
-            todo.append(item)
-        }
+        let todo = try await settleCompleted(items, entries: &entries, manifest: manifest, config: config, summary: &summary)
 
         // Free space against the sizes already known (listing, earlier responses), minus .part bytes.
         var planned: Int64 = 0
@@ -123,9 +90,65 @@ public enum FetchEngine {
             limiter: config.bandwidth.map { BandwidthLimiter(bytesPerSecond: $0) },
             progress: progress, stop: StopFlag())
         let queue = WorkQueue(ordered, hostLimit: config.hostLimit)
-        let startEntries = entries
+        let outcomes = await transferAll(queue: queue, entries: entries, context: context, jobs: config.jobs)
+        progress.emit(final: true)
+        try? await client.shutdown()
+        try? await pool.shutdownGracefully()
 
-        let outcomes = await withTaskGroup(of: [(String, TransferOutcome)]?.self) { group in
+        tally(outcomes, of: todo.count, stop: context.stop.reason, into: &summary)
+        summary.receivedBytes = progress.receivedBytes
+        summary.seconds = (ContinuousClock.now - started) / .seconds(1)
+        return summary
+    }
+
+    /// Sorts out what is already complete, on disk only (no network): complete files are skipped
+    /// (re-hashed with `--verify`); damaged or deleted ones go back to pending; a file renamed into
+    /// place by a run that stopped before recording it is recognised. Returns what is left to fetch.
+    static func settleCompleted(_ items: [FetchItem], entries: inout [String: ManifestEntry], manifest: FetchManifest,
+                                config: FetchConfig, summary: inout FetchSummary) async throws -> [FetchItem] {
+        var todo: [FetchItem] = []
+        for item in items {
+            guard var e = entries[item.path] else { continue }
+            let path = config.destination + "/" + item.path
+            let onDisk = fileSize(path)
+            if e.status == .done {
+                var intact = onDisk == e.bytes
+                if intact, config.verify {
+                    intact = try verifyChecksum(path: path, entry: e)
+                }
+                if intact { summary.skipped += 1; summary.skippedBytes += e.bytes; continue }
+                if onDisk != nil { unlink(path) }
+                summary.damaged += 1
+                e.status = .pending
+                e.checksum = nil
+                e.completedAt = nil
+                e.lastError = onDisk == nil ? "complete file was missing on disk" : "complete file was damaged on disk"
+                try await manifest.save(e)
+                entries[item.path] = e
+            } else if let size = onDisk, let expected = e.expectedBytes, size == expected, e.expectedChecksum != nil || e.etag != nil {
+                // Renamed into place by a run that stopped before recording it: its size (and
+                // checksum, when a list gives one) settle it.
+                if try e.expectedChecksum == nil || verifyChecksum(path: path, entry: e) {
+                    e.status = .done
+                    e.bytes = size
+                    e.completedAt = Timestamp.now()
+                    try await manifest.save(e)
+                    summary.skipped += 1; summary.skippedBytes += size
+                    continue
+                }
+            }
+            todo.append(item)
+        }
+
+        return todo
+    }
+
+    /// Runs `jobs` workers over the queue, plus a monitor that prints progress and turns Ctrl-C or a
+    /// full disk into a stop (no more files handed out; after a grace period the rest is cancelled).
+    static func transferAll(queue: WorkQueue, entries: [String: ManifestEntry], context: FetchContext,
+                            jobs: Int) async -> [(String, TransferOutcome)] {
+        let progress = context.progress
+        return await withTaskGroup(of: [(String, TransferOutcome)]?.self) { group in
             // Watches for Ctrl-C and a stop request (then hands out no more files, and after a
             // grace period for transfers to record their state, returns nil: cancel the rest),
             // and prints progress.
@@ -146,11 +169,11 @@ public enum FetchEngine {
                 }
                 return []
             }
-            for _ in 0..<max(1, config.jobs) {
+            for _ in 0..<max(1, jobs) {
                 group.addTask {
                     var results: [(String, TransferOutcome)] = []
                     while let item = await queue.take() {
-                        var transfer = Transfer(item: item, entry: startEntries[item.path]!, context: context)
+                        var transfer = Transfer(item: item, entry: entries[item.path]!, context: context)
                         let outcome = await transfer.run()
                         await queue.release(item.url)
                         switch outcome {
@@ -164,7 +187,7 @@ public enum FetchEngine {
                 }
             }
             var all: [(String, TransferOutcome)] = []
-            var workersLeft = max(1, config.jobs)
+            var workersLeft = max(1, jobs)
             while let r = await group.next() {
                 guard let r else { group.cancelAll(); continue }
                 all += r
@@ -173,10 +196,10 @@ public enum FetchEngine {
             }
             return all
         }
-        progress.emit(final: true)
-        try? await client.shutdown()
-        try? await pool.shutdownGracefully()
+    }
 
+    /// Counts the outcomes into the summary.
+    static func tally(_ outcomes: [(String, TransferOutcome)], of count: Int, stop: StopReason?, into summary: inout FetchSummary) {
         var finished = Set<String>()
         for (path, outcome) in outcomes {
             switch outcome {
@@ -187,15 +210,12 @@ public enum FetchEngine {
             case .stopped: break
             }
         }
-        summary.notAttempted = todo.count - finished.count
-        summary.receivedBytes = progress.receivedBytes
-        switch context.stop.reason {
+        summary.notAttempted = count - finished.count
+        switch stop {
         case .diskFull(let p)?: summary.stopReason = FetchError.diskFull(p).description
         case .interrupted?: summary.stopReason = FetchError.interrupted.description
         case nil: break
         }
-        summary.seconds = (ContinuousClock.now - started) / .seconds(1)
-        return summary
     }
 
     static func fileSize(_ path: String) -> Int64? {
