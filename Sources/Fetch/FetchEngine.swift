@@ -106,16 +106,14 @@ public enum FetchEngine {
     /// place by a run that stopped before recording it is recognised. Returns what is left to fetch.
     static func settleCompleted(_ items: [FetchItem], entries: inout [String: ManifestEntry], manifest: FetchManifest,
                                 config: FetchConfig, summary: inout FetchSummary) async throws -> [FetchItem] {
+        let damagedOnDisk = config.verify ? rehashCompleted(items.compactMap { entries[$0.path] }, config: config) : []
         var todo: [FetchItem] = []
         for item in items {
             guard var e = entries[item.path] else { continue }
             let path = config.destination + "/" + item.path
             let onDisk = fileSize(path)
             if e.status == .done {
-                var intact = onDisk == e.bytes
-                if intact, config.verify {
-                    intact = try verifyChecksum(path: path, entry: e)
-                }
+                let intact = onDisk == e.bytes && !damagedOnDisk.contains(e.path)
                 if intact { summary.skipped += 1; summary.skippedBytes += e.bytes; continue }
                 if onDisk != nil { unlink(path) }
                 summary.damaged += 1
@@ -196,6 +194,25 @@ public enum FetchEngine {
             }
             return all
         }
+    }
+
+    /// `--verify`: the complete files (of the right size) whose content no longer has the recorded
+    /// checksums, hashed on all cores with a progress line.
+    static func rehashCompleted(_ entries: [ManifestEntry], config: FetchConfig) -> Set<String> {
+        let candidates = entries.filter { $0.status == .done && fileSize(config.destination + "/" + $0.path) == $0.bytes }
+        let progress = ProgressReporter(stage: "verify", unit: "bytes", total: candidates.reduce(0) { $0 + $1.bytes },
+                                        enabled: config.progress && !candidates.isEmpty)
+        var intact = [Bool](repeating: false, count: candidates.count)
+        intact.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer  // each iteration writes its own element
+            DispatchQueue.concurrentPerform(iterations: candidates.count) { i in
+                let e = candidates[i]
+                out[i] = (try? verifyChecksum(path: config.destination + "/" + e.path, entry: e)) ?? false
+                progress.advance(e.bytes)
+            }
+        }
+        if !candidates.isEmpty { progress.finish() }
+        return Set(zip(candidates, intact).filter { !$0.1 }.map(\.0.path))
     }
 
     /// Counts the outcomes into the summary.
