@@ -66,8 +66,7 @@ public struct CatalogTemplateSource: Sendable {
             throw FetchError.input(catalog, reason: "no column \(missing.sorted().joined(separator: ", ")) for the URL template (columns: \(reader.schema.names.joined(separator: ", ")))")
         }
         var result = Result(items: [], rows: 0, skippedRows: 0, urls: 0)
-        var seen = Set<String>()
-        var paths: [String: String] = [:]
+        var collector = FetchItemCollector()
         while let batch = try reader.next() {
             var columns: [String: ColumnValues] = [:]
             for name in fromCatalog {
@@ -94,18 +93,14 @@ public struct CatalogTemplateSource: Sendable {
                         let url = try template.render(lookup)
                         guard let url else { continue }
                         result.urls += 1
-                        guard seen.insert(url).inserted else { continue }
-                        let path = try URLPath.relativePath(for: url, stripPrefix: basePath)
-                        if let other = paths.updateValue(url, forKey: path) {
-                            throw FetchError.pathCollision(path: path, first: other, second: url)
-                        }
-                        result.items.append(FetchItem(url: url, path: path))
+                        try collector.add(url) { try URLPath.relativePath(for: url, stripPrefix: basePath) }
                     }
                 }
                 if anyNull { result.skippedRows += 1 }
             }
             result.rows += batch.length
         }
+        result.items = collector.items
         return result
     }
 

@@ -47,6 +47,10 @@ public final class Digest: @unchecked Sendable {
         self.algorithm = algorithm
         guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
         context = ctx
+        reset()
+    }
+
+    private func reset() {
         let md = algorithm == .md5 ? EVP_md5() : EVP_sha256()
         precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
     }
@@ -64,8 +68,7 @@ public final class Digest: @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         precondition(EVP_DigestFinal_ex(context, &out, &length) == 1, "EVP_DigestFinal_ex failed")
-        let md = algorithm == .md5 ? EVP_md5() : EVP_sha256()
-        precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
+        reset()
         let digits = Array("0123456789abcdef".utf8)
         var hex = [UInt8](); hex.reserveCapacity(Int(length) * 2)
         for b in out[0..<Int(length)] { hex.append(digits[Int(b >> 4)]); hex.append(digits[Int(b & 15)]) }

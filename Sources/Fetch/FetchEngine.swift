@@ -129,7 +129,7 @@ public enum FetchEngine {
                 if try e.expectedChecksum == nil || verifyChecksum(path: path, entry: e) {
                     e.status = .done
                     e.bytes = size
-                    e.completedAt = Timestamp.now()
+                    e.completedAt = UTCTime.iso8601()
                     try await manifest.save(e)
                     summary.skipped += 1; summary.skippedBytes += size
                     continue
@@ -253,22 +253,36 @@ public enum FetchEngine {
     }
 }
 
-/// Digests of a whole file on disk.
+/// Digests of files on disk.
 enum FileDigest {
+    /// The checksums of the whole file at `path`.
     static func compute(path: String, algorithms: Set<Checksum.Algorithm>) throws -> [Checksum.Algorithm: Checksum] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PartFile.error(path, "open") }
         defer { close(fd) }
         let digests = algorithms.map { Digest($0) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        try feed(fd, path: path, upTo: nil, into: digests)
+        return Dictionary(uniqueKeysWithValues: digests.map { ($0.algorithm, $0.finish()) })
+    }
+
+    /// Adds the bytes of `fd` from its start up to `end` (`nil`: the whole file) to `digests`,
+    /// reading 1 MiB at a time with `pread` (the file position is left alone).
+    static func feed(_ fd: Int32, path: String, upTo end: Int64?, into digests: [Digest]) throws {
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
+        var position: Int64 = 0
+        while end.map({ position < $0 }) ?? true {
+            let n = pread(fd, buffer.baseAddress, min(chunk, end.map { Int($0 - position) } ?? chunk), off_t(position))
             if n < 0, errno == EINTR { continue }
             guard n >= 0 else { throw PartFile.error(path, "read") }
-            if n == 0 { break }
-            for d in digests { d.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+            if n == 0 {
+                if end != nil { throw PartFile.error(path, "read (file shorter than expected)") }
+                break
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            for d in digests { d.update(bytes) }
+            position += Int64(n)
         }
-        return Dictionary(uniqueKeysWithValues: digests.map { ($0.algorithm, $0.finish()) })
     }
 }

@@ -24,6 +24,24 @@ public struct FetchItem: Sendable, Hashable, Codable {
     public var estimatedSize: Int64? { size ?? approximateSize }
 }
 
+/// Collects a source's items: drops repeated URLs (keeping the first) and refuses two different
+/// URLs that would land at the same path.
+struct FetchItemCollector {
+    private(set) var items: [FetchItem] = []
+    private var seen = Set<String>()
+    private var urlsByPath: [String: String] = [:]
+
+    /// Adds `url` at `path()` unless it was seen; the path is computed only for new URLs.
+    mutating func add(_ url: String, path: () throws -> String) throws {
+        guard seen.insert(url).inserted else { return }
+        let p = try path()
+        if let other = urlsByPath.updateValue(url, forKey: p) {
+            throw FetchError.pathCollision(path: p, first: URLParts.redacted(other), second: URLParts.redacted(url))
+        }
+        items.append(FetchItem(url: url, path: p))
+    }
+}
+
 /// Maps URLs to safe relative paths: the URL's path, percent-decoded, with `..`, `.` and empty
 /// segments refused; a query string becomes a `_`-joined suffix of the file name.
 public enum URLPath {

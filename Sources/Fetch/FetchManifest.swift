@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Pipelines
 
 /// Where a file of a fetch stands.
 public enum FetchStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
@@ -117,7 +118,7 @@ public final class FetchManifest: Sendable {
     /// Adds the items not yet in the manifest (as pending) and refreshes the URL and the sizes and
     /// checksums a source knows for those already there; returns every item's entry.
     public func register(_ items: [FetchItem]) throws -> [String: ManifestEntry] {
-        let now = Timestamp.now()
+        let now = UTCTime.iso8601()
         return try guarded {
             try db.write { db in
                 var out: [String: ManifestEntry] = [:]
@@ -152,7 +153,7 @@ public final class FetchManifest: Sendable {
     /// Writes an entry (stamping `updatedAt`).
     public func save(_ entry: ManifestEntry) async throws {
         var e = entry
-        e.updatedAt = Timestamp.now()
+        e.updatedAt = UTCTime.iso8601()
         let row = e
         do { try await db.write { db in try row.save(db) } } catch { throw FetchError.manifest(path, message: "\(error)") }
     }
@@ -166,18 +167,5 @@ public final class FetchManifest: Sendable {
         do { return try body() } catch let e as FetchError { throw e } catch {
             throw FetchError.manifest(path, message: "\(error)")
         }
-    }
-}
-
-/// UTC timestamps in ISO 8601 without Foundation's formatters (which load ICU).
-enum Timestamp {
-    static func now() -> String {
-        var tv = timeval()
-        gettimeofday(&tv, nil)
-        var t = time_t(tv.tv_sec)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }

@@ -140,7 +140,7 @@ public enum FetchPlanner {
                     return String(buffer: body)
                 }
                 lastError = "HTTP \(code)"
-                guard code == 429 || code >= 500 else { throw FetchError.listing(url: URLParts.redacted(url), reason: lastError) }
+                guard RetryPolicy.isRetryable(status: code) else { throw FetchError.listing(url: URLParts.redacted(url), reason: lastError) }
                 retryAfter = response.headers.first(name: "Retry-After").flatMap { RetryPolicy.parseRetryAfter($0) }
             } catch let e as FetchError { throw e } catch {
                 lastError = Transfer.describe(error)

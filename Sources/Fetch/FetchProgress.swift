@@ -1,4 +1,5 @@
 import Foundation
+import Pipelines
 
 /// Progress of a fetch on stderr: files and bytes done, rate and ETA on one self-overwriting line
 /// on a terminal; plain lines every `interval` seconds otherwise. Thread-safe.
@@ -54,17 +55,11 @@ final class FetchProgress: @unchecked Sendable {
             var eta: Double? = nil
             if let totalBytes, rate > 0, totalBytes > cb { eta = Double(totalBytes - cb) / rate }
             else if f > 0, totalFiles > f + x { eta = elapsed / Double(f) * Double(totalFiles - f - x) }
-            if let eta { line += ", ETA \(Self.duration(eta))" }
+            if let eta { line += ", ETA \(ProgressReporter.duration(eta))" }
         } else {
-            line += ", \(Self.duration(elapsed))"
+            line += ", \(ProgressReporter.duration(elapsed))"
         }
         let text = isTTY ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
         FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    static func duration(_ s: Double) -> String {
-        if s < 60 { return FormatSpec.fixed(s, 1) + "s" }
-        if s < 3600 { return "\(Int(s) / 60)m\(Int(s) % 60 < 10 ? "0" : "")\(Int(s) % 60)s" }
-        return "\(Int(s) / 3600)h\((Int(s) % 3600) / 60 < 10 ? "0" : "")\((Int(s) % 3600) / 60)m"
     }
 }

@@ -32,28 +32,13 @@ final class PartFile: @unchecked Sendable {
         fd = open(partPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.error(partPath, "open") }
         guard ftruncate(fd, off_t(offset)) == 0 else { throw Self.error(partPath, "truncate") }
-        if offset > 0 { try rehash(upTo: offset) }
+        if offset > 0 { try FileDigest.feed(fd, path: partPath, upTo: offset, into: [sha256] + (extra.map { [$0] } ?? [])) }
         guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw Self.error(partPath, "seek") }
         size = offset
         writebackStarted = offset
     }
 
     deinit { if fd >= 0 { close(fd) } }
-
-    private func rehash(upTo end: Int64) throws {
-        let chunk = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        defer { buffer.deallocate() }
-        var position: Int64 = 0
-        while position < end {
-            let n = pread(fd, buffer.baseAddress, min(chunk, Int(end - position)), off_t(position))
-            guard n > 0 else { throw Self.error(partPath, "read") }
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            sha256.update(bytes)
-            extra?.update(bytes)
-            position += Int64(n)
-        }
-    }
 
     /// Drops every byte (the server sent the whole file instead of the requested range).
     func restart() throws {

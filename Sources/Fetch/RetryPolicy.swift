@@ -23,6 +23,11 @@ public struct RetryPolicy: Sendable, Hashable, Codable {
         return Double.random(in: 0...ceiling, using: &rng) * 0.5 + ceiling * 0.5
     }
 
+    /// HTTP answers worth trying again: 408, 425, 429 and every 5xx.
+    public static func isRetryable(status: Int) -> Bool {
+        status == 408 || status == 425 || status == 429 || (500...599).contains(status)
+    }
+
     /// Parses `Retry-After`: delta-seconds, or an HTTP date (IMF-fixdate) relative to `now`.
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Double? {
         let t = value.trimmingCharacters(in: .whitespaces)

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Pipelines
 
 /// Why a run stops early.
 enum StopReason: Sendable, Equatable {
@@ -48,6 +49,7 @@ struct Transfer {
     let context: FetchContext
 
     private var finalPath: String { context.config.destination + "/" + item.path }
+    private var partPath: String { PartFile.partPath(for: finalPath) }
 
     /// The result of one attempt.
     private enum Attempt {
@@ -74,7 +76,7 @@ struct Transfer {
                 entry.expectedBytes = size
                 entry.checksum = sum.description
                 entry.lastError = nil
-                entry.completedAt = Timestamp.now()
+                entry.completedAt = UTCTime.iso8601()
                 await save()
                 return .done(size: size)
             case .permanent(let outcome, let status, let message):
@@ -91,20 +93,17 @@ struct Transfer {
             case .diskFull(let path):
                 context.stop.request(.diskFull(path))
                 entry.lastError = "disk full"
-                entry.bytes = partSize()
-                entry.status = entry.bytes > 0 ? .partial : .pending
+                markUnfinished()
                 await save()
                 return .stopped
             case .stopped:
-                entry.bytes = partSize()
-                entry.status = entry.bytes > 0 ? .partial : .pending
+                markUnfinished()
                 await save()
                 return .stopped
             case .retry(let message, let status, let retryAfter):
                 entry.httpStatus = status ?? entry.httpStatus
                 entry.lastError = message
-                entry.bytes = partSize()
-                entry.status = entry.bytes > 0 ? .partial : .pending
+                markUnfinished()
                 if attempt >= context.config.retry.maxAttempts {
                     entry.status = .failed
                     entry.lastError = "gave up after \(attempt) attempts: \(message)"
@@ -130,9 +129,12 @@ struct Transfer {
         }.value
     }
 
-    private func partSize() -> Int64 {
-        var st = stat()
-        return stat(PartFile.partPath(for: finalPath), &st) == 0 ? Int64(st.st_size) : 0
+    private func partSize() -> Int64 { FetchEngine.fileSize(partPath) ?? 0 }
+
+    /// Not complete: partial when its `.part` holds bytes to resume from, else pending.
+    private mutating func markUnfinished() {
+        entry.bytes = partSize()
+        entry.status = entry.bytes > 0 ? .partial : .pending
     }
 
     /// Sleeps in short steps so a stop request is seen; false if the run is stopping.
@@ -152,8 +154,8 @@ struct Transfer {
     private mutating func attemptOnce() async -> Attempt {
         var offset = partSize()
         let validator = entry.etag.flatMap { $0.hasPrefix("W/") ? nil : $0 } ?? entry.lastModified
-        if offset > 0, validator == nil { unlink(PartFile.partPath(for: finalPath)); offset = 0 }
-        if let expected = entry.expectedBytes, offset > expected { unlink(PartFile.partPath(for: finalPath)); offset = 0 }
+        if offset > 0, validator == nil { unlink(partPath); offset = 0 }
+        if let expected = entry.expectedBytes, offset > expected { unlink(partPath); offset = 0 }
         if let expected = entry.expectedBytes, offset > 0, offset == expected {
             // Every byte arrived before a stop; only the check and the rename are left.
             return await finishWithoutNetwork(size: offset)
@@ -178,10 +180,10 @@ struct Transfer {
             return .permanent(.forbidden(status), status: status, message: "HTTP \(status) \(response.status.reasonPhrase)")
         case 416:
             await drain(response)
-            unlink(PartFile.partPath(for: finalPath))
+            unlink(partPath)
             entry.etag = nil; entry.lastModified = nil
             return .retry("HTTP 416 for a resumed range: starting the file again", status: status, retryAfter: 0)
-        case 408, 425, 429, 500...599:
+        case _ where RetryPolicy.isRetryable(status: status):
             let after = response.headers.first(name: "Retry-After").flatMap { RetryPolicy.parseRetryAfter($0) }
             await drain(response)
             return .retry("HTTP \(status) \(response.status.reasonPhrase)", status: status, retryAfter: after)
@@ -195,7 +197,7 @@ struct Transfer {
         if status == 206 {
             guard let range = response.headers.first(name: "Content-Range").flatMap(Self.parseContentRange), range.start == offset else {
                 await drain(response)
-                unlink(PartFile.partPath(for: finalPath))
+                unlink(partPath)
                 return .retry("a 206 answer for another range than asked: starting the file again", status: status, retryAfter: 0)
             }
             start = offset

@@ -5,9 +5,7 @@ import Foundation
 public enum URLListSource {
     /// The unique items of the list files, in first-seen order.
     public static func items(lists: [String]) throws -> (items: [FetchItem], urls: Int) {
-        var items: [FetchItem] = []
-        var seen = Set<String>()
-        var paths: [String: String] = [:]
+        var collector = FetchItemCollector()
         var count = 0
         for list in lists {
             let data: Data?
@@ -21,17 +19,13 @@ public enum URLListSource {
                     throw FetchError.input("\(list) line \(n + 1)", reason: "'\(URLParts.redacted(url))' is not an http(s) URL")
                 }
                 count += 1
-                guard seen.insert(url).inserted else { continue }
-                let path: String
-                do { path = try URLPath.relativePath(for: url) } catch {
-                    throw FetchError.input("\(list) line \(n + 1)", reason: "\(error)")
+                try collector.add(url) {
+                    do { return try URLPath.relativePath(for: url) } catch {
+                        throw FetchError.input("\(list) line \(n + 1)", reason: "\(error)")
+                    }
                 }
-                if let other = paths.updateValue(url, forKey: path) {
-                    throw FetchError.pathCollision(path: path, first: URLParts.redacted(other), second: URLParts.redacted(url))
-                }
-                items.append(FetchItem(url: url, path: path))
             }
         }
-        return (items, count)
+        return (collector.items, count)
     }
 }

@@ -1,3 +1,5 @@
+import Pipelines
+
 /// The ZTF public alert archive: one `ztf_public_YYYYMMDD.tar.gz` per night, listed in an HTML
 /// directory index (Apache's, with sizes such as `1.2G`, or one with byte sizes).
 public enum ZTFAlertArchive {
@@ -64,17 +66,10 @@ public enum ZTFAlertArchive {
     /// `44` → exact 44; `256K` → ≈262144; `1.2G` → ≈1.2·2³⁰; `3.4GB` → ≈3.4·10⁹.
     static func parseSize(_ t: String) -> (Int64?, Bool)? {
         guard let first = t.first, first.isNumber, !t.contains("-"), !t.contains(":") else { return nil }
+        guard let bytes = ByteSize.parse(t) else { return nil }
         let number = t.prefix { $0.isNumber || $0 == "." }
-        guard let value = Double(number) else { return nil }
         let unit = t.dropFirst(number.count)
-        let multipliers: [Substring: Double] = [
-            "": 1, "B": 1, "K": 1024, "M": 1_048_576, "G": 1_073_741_824, "T": 1_099_511_627_776,
-            "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-            "KiB": 1024, "MiB": 1_048_576, "GiB": 1_073_741_824, "TiB": 1_099_511_627_776,
-        ]
-        guard let m = multipliers[unit] else { return nil }
-        let exact = (unit.isEmpty || unit == "B") && !number.contains(".")
-        return (Int64(value * m), exact)
+        return (bytes, (unit.isEmpty || unit == "B") && !number.contains("."))
     }
 
     private static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {

@@ -41,7 +41,7 @@ struct HATSCatalogWriter {
         add("hats_npix_suffix", ".parquet")
         for (k, v) in extra { add(k, v) }
         add("hats_builder", "astropile v\(AstroPileVersion.string), arrow v\(ArrowCompute.arrowVersion)")
-        add("hats_creation_date", FinishStage.utcMinute())
+        add("hats_creation_date", UTCTime.hatsMinute())
         add("hats_estsize", "\((FinishStage.directorySize(layout.root) + 1023) / 1024)")
         add("hats_release_date", "2025-08-22")
         add("hats_version", "v1.0")

@@ -32,7 +32,7 @@ struct FinishStage {
     func writeProperties(inputs: [ImportInput]) throws {
         let name = config.catalogName ?? URL(fileURLWithPath: layout.root).lastPathComponent
         let fraction = plan.pixels.reduce(0.0) { $0 + 1.0 / Double(HealpixPixel.pixelCount(order: $1.order)) }
-        let date = Self.utcMinute()
+        let date = UTCTime.hatsMinute()
         let estsize = (Self.directorySize(layout.root) + 1023) / 1024
         var lines: [(String, String)] = []
         func add(_ k: String, _ v: String) { lines.append((k, v)) }
@@ -63,16 +63,6 @@ struct FinishStage {
     /// Java-properties escaping of a value (backslash, newlines).
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    /// `hats_creation_date` as hats writes it, `yyyy-MM-ddTHH:mmUTC`, from `gmtime_r` (a
-    /// `DateFormatter` would load ICU's calendar data, ~20 ms, for one string).
-    static func utcMinute(_ date: Date = Date()) -> String {
-        var t = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min))UTC"
     }
 
     /// Total bytes of the regular files under `path`.

@@ -129,7 +129,7 @@ public enum IndexCatalog {
             ("hats_primary_table_url", catalog.absoluteRoot),
             ("hats_index_column", column),
             ("hats_builder", "astropile v\(AstroPileVersion.string)"),
-            ("hats_creation_date", FinishStage.utcMinute()),
+            ("hats_creation_date", UTCTime.hatsMinute()),
             ("hats_version", "v1.0"),
         ], layout: layout)
         return root

@@ -61,7 +61,8 @@ public final class ProgressReporter: @unchecked Sendable {
         return "\(n)"
     }
 
-    static func duration(_ s: Double) -> String {
+    /// `42.0s`, `3m07s`, `2h05m`.
+    public static func duration(_ s: Double) -> String {
         if s < 60 { return String(format: "%.1fs", s) }
         if s < 3600 { return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) }
         return String(format: "%dh%02dm", Int(s) / 3600, (Int(s) % 3600) / 60)
