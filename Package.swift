@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "astropile", targets: ["astropile"]),
-        .library(name: "AstroPile", targets: ["Sky", "Table", "Formats", "Pipelines", "Fetch"]),
+        .library(name: "AstroPile", targets: ["Sky", "Table", "Formats", "RunEngine", "Pipelines", "Fetch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,10 +44,13 @@ let package = Package(
         .target(name: "Table", dependencies: ["CArrowData"]),
         // I/O layer
         .target(name: "Formats", dependencies: ["Table", "Sky", "CArrowShim", "CArrowData", "CFITSIO"]),
+        // The run engine: work folder, completion records, stages, executor, interruption,
+        // progress, the run report and exit statuses — under every pipeline.
+        .target(name: "RunEngine", dependencies: ["Formats"]),
         // Pipelines
-        .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", "RunEngine", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: [
-            "Pipelines", "Formats", "Table", "COpenSSL",
+            "RunEngine", "Formats", "Table", "COpenSSL",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -56,7 +59,7 @@ let package = Package(
         ]),
         // CLI
         .target(name: "AstroPileCLI", dependencies: [
-            "Pipelines", "Fetch", "Formats", "Table", "Sky",
+            "Pipelines", "Fetch", "RunEngine", "Formats", "Table", "Sky",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -66,8 +69,9 @@ let package = Package(
         .testTarget(name: "SkyTests", dependencies: ["Sky", "TestSupport"]),
         .testTarget(name: "TableTests", dependencies: ["Table", "CArrowData"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Table", "Sky", "TestSupport"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Pipelines", "Formats", "TestSupport"], exclude: ["fetch_server.py"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"]),
+        .testTarget(name: "RunEngineTests", dependencies: ["RunEngine", "Formats", "TestSupport"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "RunEngine", "Formats", "TestSupport"], exclude: ["fetch_server.py"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "RunEngine", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipelines
+import RunEngine
 
 /// The `astropile` command: survey data from the archive to an analysis-ready HATS lake.
 public struct AstroPileCommand: ParsableCommand {
@@ -12,8 +13,9 @@ public struct AstroPileCommand: ParsableCommand {
 
     public init() {}
 
-    /// Parses `arguments`, runs the command and returns the process exit status:
-    /// 0 success, 3 completed with rejected inputs, 1 failure, 2 usage error.
+    /// Parses `arguments`, runs the command and returns the process exit status (``ExitStatus``):
+    /// 0 complete, 3 complete with rejected inputs, 1 failed (or a full disk), 2 usage error,
+    /// 130 interrupted — the same for every subcommand.
     public static func main(arguments: [String]) -> Int32 {
         let command: ParsableCommand
         do {
@@ -25,49 +27,33 @@ public struct AstroPileCommand: ParsableCommand {
                 return 0
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            return ExitStatus.usage
+            return ExitStatus.usage.rawValue
         }
         do {
             var c = command
             if let runnable = c as? StatusReturningCommand {
-                return try runnable.runReturningStatus()
+                return try runnable.runReturningStatus().rawValue
             }
             try c.run()
-            return 0
+            return ExitStatus.success.rawValue
         } catch let e as ValidationError {
             FileHandle.standardError.write(Data("astropile: \(e.message)\n".utf8))
-            return ExitStatus.usage
-        } catch let e as CatalogError {
-            FileHandle.standardError.write(Data("astropile: error: \(e)\n".utf8))
-            switch e {
-            case .configuration, .marginMissing: return ExitStatus.usage
-            default: return ExitStatus.failure
-            }
+            return ExitStatus.usage.rawValue
         } catch {
             // `--help` on a subcommand parses into a help command whose `run` throws the request.
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
                 return 0
             }
-            FileHandle.standardError.write(Data("astropile: error: \(error)\n".utf8))
-            return ExitStatus.failure
+            let status = ExitStatus(error: error)
+            let prefix = status == .interrupted ? "astropile: " : "astropile: error: "
+            FileHandle.standardError.write(Data((prefix + "\(error)\n").utf8))
+            return status.rawValue
         }
     }
 }
 
-/// Exit statuses of `astropile`.
-public enum ExitStatus {
-    /// Everything placed.
-    public static let success: Int32 = 0
-    /// Failed.
-    public static let failure: Int32 = 1
-    /// Bad command line or configuration.
-    public static let usage: Int32 = 2
-    /// Completed, with rejected rows or files (listed in the report).
-    public static let completedWithRejections: Int32 = 3
-}
-
 /// A subcommand that decides its own exit status.
 protocol StatusReturningCommand {
-    func runReturningStatus() throws -> Int32
+    func runReturningStatus() throws -> ExitStatus
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipelines
+import RunEngine
 import Sky
 
 /// `astropile cone`: the rows of a HATS catalog within a radius of a point.
@@ -27,7 +28,10 @@ struct ConeCommand: ParsableCommand {
         let r: Double
         do { r = try AngleText.degrees(radius) } catch { throw ValidationError("--radius: \(error)") }
         guard r > 0, r <= 180 else { throw ValidationError("--radius must be above 0 and at most 180 deg") }
-        guard (-90...90).contains(dec), ra.isFinite else { throw ValidationError("--dec must be in [-90, 90] and --ra finite") }
+        guard (-90...90).contains(dec), ra.isFinite, abs(ra) <= 1e6 else {
+            throw ValidationError("--dec must be in [-90, 90] and --ra finite (degrees)")
+        }
+        Interruption.install()
         let report = try CatalogQuery.region(.cone(ra: ra, dec: dec, radius: r), in: catalog,
                                              columns: out.selectedColumns, output: try out.destination())
         out.finish(report)
@@ -59,7 +63,9 @@ struct BoxCommand: ParsableCommand {
         }
         let (ra1, ra2) = try pair(ra, "ra")
         let (dec1, dec2) = try pair(dec, "dec")
+        guard ra1.isFinite, ra2.isFinite, abs(ra1) <= 1e6, abs(ra2) <= 1e6 else { throw ValidationError("--ra must be MIN,MAX in finite degrees") }
         guard dec1 <= dec2, dec1 >= -90, dec2 <= 90 else { throw ValidationError("--dec must be MIN,MAX within [-90, 90]") }
+        Interruption.install()
         let report = try CatalogQuery.region(.box(raMin: ra1, raMax: ra2, decMin: dec1, decMax: dec2), in: catalog,
                                              columns: out.selectedColumns, output: try out.destination())
         out.finish(report)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipelines
+import RunEngine
 import Sky
 
 /// `astropile crossmatch`: pairs of rows of two HATS catalogs within a radius.
@@ -54,14 +55,7 @@ struct CrossmatchCommand: ParsableCommand {
     @Option(name: .long, help: "Right columns to keep, comma-separated.")
     var rightColumns: String?
 
-    @Option(name: .long, help: "Parallel workers (default: all cores).")
-    var jobs: Int?
-
-    @Option(name: .long, help: "Folder for resume state (default: <output>.astropile-work).")
-    var tmp: String?
-
-    @Flag(name: .long, help: "No progress lines.")
-    var quiet = false
+    @OptionGroup var runOptions: RunOptionsGroup
 
     func run() throws {
         let arcsec: Double
@@ -93,18 +87,17 @@ struct CrossmatchCommand: ParsableCommand {
         }
         if let leftColumns { config.leftColumns = split(leftColumns) }
         if let rightColumns { config.rightColumns = split(rightColumns) }
-        if let jobs {
-            guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
-            config.jobs = jobs
-        }
-        config.tmp = tmp
+        config.jobs = runOptions.jobs
+        config.tmp = runOptions.tmp
+        do { try config.validate() } catch let e as RunError { throw ValidationError("\(e)") }
         Interruption.install()
-        let r = try CrossmatchPipeline.run(config, progress: !quiet)
-        if r.alreadyComplete {
-            print("\(r.output) is already complete (\(r.outputRows) rows)")
+        let outcome = try CrossmatchPipeline.run(config, progress: !runOptions.quiet)
+        let r = outcome.report
+        if outcome.wasAlreadyComplete {
+            print("\(r.output) is already complete (\(r.counts.written) rows)")
         } else {
             print(String(format: "crossmatch %@: %lld rows (%lld of %lld left rows matched) in %d partitions, margin %@ (%.1f s)",
-                         r.output, r.outputRows, r.matchedLeftRows, r.leftRows, r.partitions, r.margin, r.seconds))
+                         r.output, r.counts.written, r.details.matchedLeftRows, r.counts.read, r.details.partitions, r.details.margin, r.seconds))
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Fetch
 import Foundation
-import Pipelines
+import RunEngine
 
 /// `astropile fetch`: parallel, resumable, verified downloads from survey archives.
 struct FetchCommand: ParsableCommand {
@@ -16,7 +16,7 @@ struct FetchCommand: ParsableCommand {
             resumes the rest. Credentials: ASTROPILE_FETCH_TOKEN (bearer) or ASTROPILE_FETCH_USER + \
             ASTROPILE_FETCH_PASSWORD for the source's hosts, else ~/.netrc ($NETRC); never printed. \
             Exit status: 0 every file complete, 3 some files missing/forbidden/failed, 1 the run stopped \
-            (full disk, Ctrl-C) or could not start, 2 usage error.
+            (full disk) or could not start, 2 usage error, 130 interrupted (Ctrl-C; re-run to continue).
             """,
         subcommands: [FetchSDSSFramesCommand.self, FetchSDSSSpectraCommand.self, FetchURLsCommand.self,
                       FetchZTFAlertsCommand.self, FetchPlanCommand.self, FetchStatusCommand.self])
@@ -63,11 +63,21 @@ struct FetchEngineOptions: ParsableArguments {
     @Flag(name: .long, help: "No progress lines.")
     var quiet = false
 
+    /// The longest wait or timeout accepted, seconds (a week): larger values are typing mistakes,
+    /// and would overflow the clocks they are converted to.
+    static let maximumSeconds: Double = 7 * 86_400
+
     func config() throws -> FetchConfig {
-        guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
-        if let perHost, perHost <= 0 { throw ValidationError("--per-host must be positive") }
-        guard retries > 0 else { throw ValidationError("--retries must be at least 1") }
-        guard retryWait >= 0, maxRetryWait >= 0, timeout > 0 else { throw ValidationError("waits and --timeout must be positive") }
+        if let problem = RunOptions.problem(jobs: jobs) { throw ValidationError(problem) }
+        if let perHost, !(1...RunOptions.maximumJobs).contains(perHost) {
+            throw ValidationError("--per-host must be in 1...\(RunOptions.maximumJobs)")
+        }
+        guard (1...10_000).contains(retries) else { throw ValidationError("--retries must be in 1...10000") }
+        let limit = Self.maximumSeconds
+        guard retryWait >= 0, retryWait <= limit, maxRetryWait >= 0, maxRetryWait <= limit else {
+            throw ValidationError("--retry-wait and --max-retry-wait must be between 0 and \(Int(limit)) seconds")
+        }
+        guard timeout > 0, timeout <= limit else { throw ValidationError("--timeout must be above 0 and at most \(Int(limit)) seconds") }
         var c = FetchConfig(destination: dest)
         c.jobs = jobs
         c.perHost = perHost
@@ -107,7 +117,7 @@ protocol FetchSourceCommand: ParsableCommand, StatusReturningCommand {
 extension FetchSourceCommand {
     func run() throws {}
 
-    func runReturningStatus() throws -> Int32 {
+    func runReturningStatus() throws -> ExitStatus {
         let config = try engine.config()
         let sums = try engine.checksumList()
         let source = self.source
@@ -118,8 +128,7 @@ extension FetchSourceCommand {
             if config.progress { for n in notes { FileHandle.standardError.write(Data("\(n)\n".utf8)) } }
             let summary = try await FetchEngine.run(items, config: config)
             FetchReportText.print(summary, config: config)
-            if summary.stopReason != nil { return ExitStatus.failure }
-            return summary.succeeded ? ExitStatus.success : ExitStatus.completedWithRejections
+            return summary.exitStatus
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Fetch
 import Foundation
-import Pipelines
+import RunEngine
 
 /// `astropile fetch plan <source> …`: the same arguments as the fetch, downloads nothing.
 struct FetchPlanCommand: ParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Fetch
 import Formats
 import Foundation
-import Pipelines
+import RunEngine
 
 /// `--catalog` and `--hdu`, shared by the catalog-driven sources.
 struct CatalogOption: ParsableArguments {

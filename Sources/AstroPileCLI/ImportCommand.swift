@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Formats
 import Pipelines
+import RunEngine
 
 /// `astropile import`: catalogs (CSV, Parquet, FITS) → a HATS catalog.
 struct ImportCommand: ParsableCommand, StatusReturningCommand {
@@ -13,7 +14,8 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
             as hats-import does, and writes dataset/Norder=K/Dir=D/Npix=N.parquet plus the HATS metadata. \
             Re-running the same command after a crash or Ctrl-C continues where it stopped; after success \
             it does nothing. Bad files and rows are skipped and listed in <output>/astropile_report.json.
-            Exit status: 0 all rows placed, 3 completed with rejected rows or files, 1 failed, 2 usage error.
+            Exit status: 0 all rows placed, 3 completed with rejected rows or files, 1 failed (or the disk filled up), \
+            2 usage error, 130 interrupted (re-run to continue).
             """)
 
     @Option(name: .long, help: "Input files or glob patterns (repeat or comma-separate; quote globs).")
@@ -76,17 +78,10 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
     @Option(name: .long, help: "HATS dataproduct_type: object (one row per object) or source (detections) (default: object).")
     var catalogType: CatalogType?
 
-    @Option(name: .long, help: "Parallel workers (default: all cores).")
-    var jobs: Int?
-
-    @Option(name: .long, help: "Memory budget, e.g. 4GiB (default: 1GiB).")
+    @Option(name: .long, help: "Memory budget, e.g. 4GiB (default: 1GiB; at least 64MiB is used).")
     var memory: String?
 
-    @Option(name: .long, help: "Folder for resume state and spill files (default: <output>.astropile-work).")
-    var tmp: String?
-
-    @Flag(name: .long, help: "No progress lines.")
-    var quiet = false
+    @OptionGroup var runOptions: RunOptionsGroup
 
     @Option(name: .customLong("index"), help: "Also build an index catalog of this identifier column, <output>_index_<column>, for astropile lookup (repeatable).")
     var indexColumns: [String] = []
@@ -94,7 +89,7 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
     func makeConfig() throws -> ImportConfig {
         var c: ImportConfig
         if let config {
-            do { c = try ImportConfig.load(yaml: config) } catch { throw ValidationError("\(error)") }
+            do { c = try ImportConfig.load(yaml: config) } catch { throw ValidationError("--config: \(error)") }
             if !input.isEmpty { c.inputs = splitList(input) }
             if let output { c.output = output }
         } else {
@@ -113,8 +108,8 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
         if let hdu { c.hdu = Int(hdu).map { .number($0) } ?? .name(hdu) }
         if let format { c.format = format }
         if let delimiter {
-            guard delimiter.utf8.count == 1 else { throw ValidationError("--delimiter must be one byte") }
-            c.csv.delimiter = delimiter.utf8.first!
+            guard delimiter.utf8.count == 1, let byte = delimiter.utf8.first else { throw ValidationError("--delimiter must be one byte") }
+            c.csv.delimiter = byte
         }
         if let schema { c.schemaFile = schema }
         if !types.isEmpty {
@@ -135,20 +130,15 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
         }
         if let catalogName { c.catalogName = catalogName }
         if let catalogType { c.catalogType = catalogType.rawValue }
-        if let jobs {
-            guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
-            c.jobs = jobs
-        }
+        if let jobs = runOptions.jobs { c.jobs = jobs }
         if let memory {
-            guard let bytes = ByteSize.parse(memory), bytes > 0 else { throw ValidationError("--memory: cannot read '\(memory)' (e.g. 4GiB)") }
+            guard let bytes = ByteSize.parse(memory), bytes > 0 else {
+                throw ValidationError("--memory: cannot read '\(memory)' as a size between 1 byte and 1EiB (e.g. 4GiB)")
+            }
             c.memoryBytes = bytes
         }
-        if let tmp { c.tmp = tmp }
-        guard (0...29).contains(c.highestOrder), (0...29).contains(c.lowestOrder), c.lowestOrder <= c.highestOrder else {
-            throw ValidationError("orders must satisfy 0 ≤ lowest ≤ highest ≤ 29")
-        }
-        if let k = c.constantOrder, !(0...29).contains(k) { throw ValidationError("--constant-order must be in 0...29") }
-        guard c.threshold > 0 else { throw ValidationError("--threshold must be positive") }
+        if let tmp = runOptions.tmp { c.tmp = tmp }
+        do { try c.validate() } catch let e as RunError { throw ValidationError("\(e)") }
         return c
     }
 
@@ -160,39 +150,23 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
         _ = try runReturningStatus()
     }
 
-    func runReturningStatus() throws -> Int32 {
+    func runReturningStatus() throws -> ExitStatus {
         let config = try makeConfig()
         Interruption.install()
-        let pipeline = ImportPipeline(config: config, showProgress: !quiet)
-        let outcome: ImportPipeline.Outcome
-        do {
-            outcome = try pipeline.run()
-        } catch let e as ImportError {
-            if case .configuration = e { throw ValidationError("\(e)") }
-            if case .interrupted = e {
-                FileHandle.standardError.write(Data("astropile: \(e)\n".utf8))
-                return 130
-            }
-            throw e
-        }
-        let status: Int32
-        var rebuildIndexes = true
+        let outcome = try ImportPipeline(config: config, showProgress: !runOptions.quiet).run()
         switch outcome {
         case .alreadyComplete(let report):
             FileHandle.standardError.write(Data("astropile: \(config.output) is already complete with these settings; nothing to do.\n\(report.summary)\n".utf8))
-            status = report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
-            rebuildIndexes = false
         case .written(let report):
             FileHandle.standardError.write(Data((report.summary + "\n").utf8))
-            status = report.hasRejections ? ExitStatus.completedWithRejections : ExitStatus.success
         }
         for column in indexColumns {
             let path = IndexCatalog.defaultPath(catalog: config.output, column: column)
-            if !rebuildIndexes && FileManager.default.fileExists(atPath: path + "/hats.properties") { continue }
+            if outcome.wasAlreadyComplete && FileManager.default.fileExists(atPath: path + "/hats.properties") { continue }
             try IndexCatalog.build(catalog: config.output, column: column)
             FileHandle.standardError.write(Data("index of \(column): \(path)\n".utf8))
         }
-        return status
+        return outcome.report.exitStatus
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipelines
+import RunEngine
 
 /// `astropile lookup`: rows by identifier, through an index catalog when there is one.
 struct LookupCommand: ParsableCommand {
@@ -29,6 +30,7 @@ struct LookupCommand: ParsableCommand {
     func run() throws {
         let values = value.flatMap { $0.split(separator: ",").map(String.init) }
         guard !values.isEmpty else { throw ValidationError("give at least one --value") }
+        Interruption.install()
         let (report, used) = try CatalogQuery.lookup(column: column, values: values, in: catalog, index: index,
                                                      columns: out.selectedColumns, output: try out.destination())
         if used == nil { FileHandle.standardError.write(Data("no index catalog of \(column): scanned every partition\n".utf8)) }
@@ -52,6 +54,7 @@ struct IndexCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
+        Interruption.install()
         let path = try IndexCatalog.build(catalog: catalog, column: column, output: output)
         print("index of \(column): \(path)")
     }

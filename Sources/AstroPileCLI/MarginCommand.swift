@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipelines
+import RunEngine
 import Sky
 
 /// `astropile margin`: a HATS margin catalog for cross-matching across partition borders.
@@ -26,32 +27,24 @@ struct MarginCommand: ParsableCommand {
     @Option(name: .long, help: "The margin catalog's name (obs_collection; default: the folder name).")
     var catalogName: String?
 
-    @Option(name: .long, help: "Parallel workers (default: all cores).")
-    var jobs: Int?
-
-    @Option(name: .long, help: "Folder for resume state (default: <output>.astropile-work).")
-    var tmp: String?
-
-    @Flag(name: .long, help: "No progress lines.")
-    var quiet = false
+    @OptionGroup var runOptions: RunOptionsGroup
 
     func run() throws {
         let arcsec: Double
         do { arcsec = try AngleText.arcseconds(radius) } catch { throw ValidationError("--radius: \(error)") }
         var config = MarginConfig(catalog: catalog, radiusArcsec: arcsec, output: output)
         config.catalogName = catalogName
-        if let jobs {
-            guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
-            config.jobs = jobs
-        }
-        config.tmp = tmp
+        config.jobs = runOptions.jobs
+        config.tmp = runOptions.tmp
+        do { try config.validate() } catch let e as RunError { throw ValidationError("--radius: \(e)") }
         Interruption.install()
-        let report = try MarginPipeline.run(config, progress: !quiet)
-        if report.alreadyComplete {
-            print("\(report.output) is already complete (\(report.rows) rows in \(report.marginPartitions) partitions)")
+        let outcome = try MarginPipeline.run(config, progress: !runOptions.quiet)
+        let r = outcome.report
+        if outcome.wasAlreadyComplete {
+            print("\(r.output) is already complete (\(r.counts.written) rows in \(r.details.marginPartitions) partitions)")
         } else {
             print(String(format: "margin %@: %lld rows in %d partitions from %d partitions of %@ (%.1f s)",
-                         report.output, report.rows, report.marginPartitions, report.sourcePartitions, report.catalog, report.seconds))
+                         r.output, r.counts.written, r.details.marginPartitions, r.details.sourcePartitions, r.details.catalog, r.seconds))
         }
     }
 }

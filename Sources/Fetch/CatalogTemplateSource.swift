@@ -1,6 +1,6 @@
 import Foundation
 import Formats
-import Pipelines
+import RunEngine
 import Table
 
 /// URLs from a catalog (CSV, FITS binary table or Parquet): each row fills one or more URL

@@ -36,43 +36,58 @@ public struct Checksum: Sendable, Hashable, Codable, CustomStringConvertible {
 /// An incremental message digest over OpenSSL's EVP interface (libcrypto).
 ///
 /// The corresponding OpenSSL functions are `EVP_DigestInit_ex`, `EVP_DigestUpdate` and
-/// `EVP_DigestFinal_ex`. One instance is used by one transfer at a time.
+/// `EVP_DigestFinal_ex`; a failure (which OpenSSL reports for lack of memory or a broken
+/// provider) is a ``FetchError/io(_:operation:message:)`` carrying OpenSSL's own error text, so
+/// one file fails, not the whole fetch. One instance is used by one transfer at a time.
 public final class Digest: @unchecked Sendable {
     /// The algorithm.
     public let algorithm: Checksum.Algorithm
     private let context: OpaquePointer
 
     /// A fresh digest of `algorithm`.
-    public init(_ algorithm: Checksum.Algorithm) {
+    public init(_ algorithm: Checksum.Algorithm) throws {
         self.algorithm = algorithm
-        guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
+        guard let ctx = EVP_MD_CTX_new() else { throw Self.failure("EVP_MD_CTX_new") }
         context = ctx
-        reset()
+        try reset()
     }
 
-    private func reset() {
+    private func reset() throws {
         let md = algorithm == .md5 ? EVP_md5() : EVP_sha256()
-        precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
+        guard EVP_DigestInit_ex(context, md, nil) == 1 else { throw Self.failure("EVP_DigestInit_ex") }
     }
 
     deinit { EVP_MD_CTX_free(context) }
 
     /// Adds bytes.
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    public func update(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        precondition(EVP_DigestUpdate(context, base, bytes.count) == 1, "EVP_DigestUpdate failed")
+        guard EVP_DigestUpdate(context, base, bytes.count) == 1 else { throw Self.failure("EVP_DigestUpdate") }
     }
 
     /// The checksum of everything added; the digest starts over afterwards.
-    public func finish() -> Checksum {
+    public func finish() throws -> Checksum {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        precondition(EVP_DigestFinal_ex(context, &out, &length) == 1, "EVP_DigestFinal_ex failed")
-        reset()
+        guard EVP_DigestFinal_ex(context, &out, &length) == 1, Int(length) <= out.count else { throw Self.failure("EVP_DigestFinal_ex") }
+        try reset()
         let digits = Array("0123456789abcdef".utf8)
         var hex = [UInt8](); hex.reserveCapacity(Int(length) * 2)
         for b in out[0..<Int(length)] { hex.append(digits[Int(b >> 4)]); hex.append(digits[Int(b & 15)]) }
         return Checksum(algorithm: algorithm, hex: String(decoding: hex, as: UTF8.self))
+    }
+
+    /// The error for a failed OpenSSL call, with the messages on OpenSSL's error queue.
+    static func failure(_ function: String) -> FetchError {
+        var messages: [String] = []
+        var buffer = [CChar](repeating: 0, count: 256)
+        while true {
+            let code = ERR_get_error()
+            guard code != 0 else { break }
+            ERR_error_string_n(code, &buffer, buffer.count)
+            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return .io("message digest", operation: function, message: messages.isEmpty ? "failed" : messages.joined(separator: "; "))
     }
 }
 

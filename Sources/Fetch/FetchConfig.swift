@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Pipelines
+import RunEngine
 
 /// Settings of a fetch run (the engine side; the source decides what to fetch).
 public struct FetchConfig: Codable, Sendable, Hashable {
@@ -48,8 +48,8 @@ public struct FetchConfig: Codable, Sendable, Hashable {
     public static var userAgent: String { "AstroPile/\(FetchVersion.string) (astropile fetch; survey data downloader)" }
 }
 
-/// AstroPile's version as fetch reports it (kept equal to the CLI's).
+/// AstroPile's version as fetch reports it (the CLI's).
 public enum FetchVersion {
     /// Semantic version string.
-    public static var string: String { Pipelines.AstroPileVersion.string }
+    public static var string: String { AstroPileVersion.string }
 }

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
-import Pipelines
+import RunEngine
 
 /// What a fetch run did.
 public struct FetchSummary: Sendable {
@@ -30,9 +30,18 @@ public struct FetchSummary: Sendable {
     public var seconds: Double = 0
     /// Why the run stopped early, if it did.
     public var stopReason: String?
+    /// Whether it stopped because of an interrupt (Ctrl-C, SIGTERM).
+    public var interrupted = false
 
     /// True when every file is complete.
     public var succeeded: Bool { missing.isEmpty && forbidden.isEmpty && failed.isEmpty && notAttempted == 0 && stopReason == nil }
+
+    /// The exit status: 130 interrupted, 1 stopped by a full disk, 3 some files failed, 0 all complete.
+    public var exitStatus: ExitStatus {
+        if interrupted { return .interrupted }
+        if stopReason != nil { return .failure }
+        return succeeded ? .success : .completedWithRejections
+    }
 }
 
 /// Runs the transfers of a list of items into a destination folder, with the manifest, the free
@@ -230,7 +239,9 @@ public enum FetchEngine {
         summary.notAttempted = count - finished.count
         switch stop {
         case .diskFull(let p)?: summary.stopReason = FetchError.diskFull(p).description
-        case .interrupted?: summary.stopReason = FetchError.interrupted.description
+        case .interrupted?:
+            summary.stopReason = FetchError.interrupted.description
+            summary.interrupted = true
         case nil: break
         }
     }
@@ -260,9 +271,9 @@ enum FileDigest {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PartFile.error(path, "open") }
         defer { close(fd) }
-        let digests = algorithms.map { Digest($0) }
+        let digests = try algorithms.map { try Digest($0) }
         try feed(fd, path: path, upTo: nil, into: digests)
-        return Dictionary(uniqueKeysWithValues: digests.map { ($0.algorithm, $0.finish()) })
+        return Dictionary(uniqueKeysWithValues: try digests.map { ($0.algorithm, try $0.finish()) })
     }
 
     /// Adds the bytes of `fd` from its start up to `end` (`nil`: the whole file) to `digests`,
@@ -281,7 +292,7 @@ enum FileDigest {
                 break
             }
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            for d in digests { d.update(bytes) }
+            for d in digests { try d.update(bytes) }
             position += Int64(n)
         }
     }

@@ -1,6 +1,8 @@
+import RunEngine
+
 /// Errors of `astropile fetch` that stop a run or reject its input. Failures of single files are
 /// not errors: they are recorded in the manifest (``FetchStatus``) and summarised.
-public enum FetchError: Error, CustomStringConvertible, Sendable {
+public enum FetchError: Error, CustomStringConvertible, Sendable, ClassifiedError {
     /// A URL template that does not parse or cannot be filled.
     case template(String, reason: String)
     /// A catalog, URL list, listing or checksum list that cannot be used (file, line or row, reason).
@@ -32,6 +34,15 @@ public enum FetchError: Error, CustomStringConvertible, Sendable {
         case .io(let p, let op, let m): return "\(p): \(op): \(m)"
         case .listing(let u, let r): return "listing \(u): \(r)"
         case .interrupted: return "interrupted: completed files are recorded, the rest continues on the next run"
+        }
+    }
+
+    /// 2 for a template that cannot be used (an option value), 130 for an interrupt, else 1.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .template: .usage
+        case .interrupted: .interrupted
+        default: .failure
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Pipelines
+import RunEngine
 
 /// Where a file of a fetch stands.
 public enum FetchStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {

@@ -1,5 +1,5 @@
 import Foundation
-import Pipelines
+import RunEngine
 
 /// Progress of a fetch on stderr: files and bytes done, rate and ETA on one self-overwriting line
 /// on a terminal; plain lines every `interval` seconds otherwise. Thread-safe.

@@ -13,7 +13,7 @@ final class PartFile: @unchecked Sendable {
     /// Bytes whose write-back to disk was started (`posix_fadvise`), so the final fsync has
     /// little left to do and disk writes overlap the download.
     private var writebackStarted: Int64 = 0
-    private let sha256 = Digest(.sha256)
+    private let sha256: Digest
     private let extra: Digest?
 
     /// Where the part of `finalPath` lives.
@@ -24,7 +24,8 @@ final class PartFile: @unchecked Sendable {
     init(finalPath: String, keeping offset: Int64, extraDigest: Checksum.Algorithm?) throws {
         self.finalPath = finalPath
         partPath = Self.partPath(for: finalPath)
-        extra = extraDigest.flatMap { $0 == .sha256 ? nil : Digest($0) }
+        sha256 = try Digest(.sha256)
+        extra = try extraDigest.flatMap { $0 == .sha256 ? nil : try Digest($0) }
         let folder = (finalPath as NSString).deletingLastPathComponent
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw FetchError.io(folder, operation: "create folder", message: "\(error)")
@@ -44,8 +45,8 @@ final class PartFile: @unchecked Sendable {
     func restart() throws {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else { throw Self.error(partPath, "truncate") }
         writebackStarted = 0
-        _ = sha256.finish()
-        _ = extra?.finish()
+        _ = try sha256.finish()
+        _ = try extra?.finish()
         size = 0
     }
 
@@ -53,8 +54,8 @@ final class PartFile: @unchecked Sendable {
     func append(_ buffers: [ByteBuffer]) throws {
         for buffer in buffers {
             try buffer.withUnsafeReadableBytes { bytes in
-                sha256.update(bytes)
-                extra?.update(bytes)
+                try sha256.update(bytes)
+                try extra?.update(bytes)
                 var done = 0
                 while done < bytes.count {
                     let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
@@ -77,8 +78,8 @@ final class PartFile: @unchecked Sendable {
     }
 
     /// The checksums of the bytes written (SHA-256, and the other algorithm if one was asked for).
-    func digests() -> (sha256: Checksum, extra: Checksum?) {
-        (sha256.finish(), extra?.finish())
+    func digests() throws -> (sha256: Checksum, extra: Checksum?) {
+        (try sha256.finish(), try extra?.finish())
     }
 
     /// Flushes to disk and renames to the final path (then syncs the folder).

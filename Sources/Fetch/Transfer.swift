@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Pipelines
+import RunEngine
 
 /// Why a run stops early.
 enum StopReason: Sendable, Equatable {
@@ -273,7 +273,11 @@ struct Transfer {
 
     /// Checks the complete part against the checksum list (if any) and renames it into place.
     private func verifyAndCommit(_ part: PartFile, expected: Checksum?) async -> Attempt {
-        let sums = part.digests()
+        let sums: (sha256: Checksum, extra: Checksum?)
+        do { sums = try part.digests() } catch {
+            part.discard()
+            return .permanent(.failed("\(error)"), status: nil, message: "\(error)")
+        }
         if let expected {
             let got = expected.algorithm == .sha256 ? sums.sha256 : sums.extra
             if got != expected {

@@ -108,6 +108,9 @@ public struct FormatSpec: Sendable, Hashable {
     var precision: Int? = nil
     var type: Character? = nil
 
+    /// The largest width or precision a spec may give.
+    static let maximumWidth = 1024
+
     init?(_ text: String) {
         self.text = text
         var s = Substring(text)
@@ -119,12 +122,19 @@ public struct FormatSpec: Sendable, Hashable {
         }
         if s.first == "0" { zeroPad = true; s = s.dropFirst() }
         let w = s.prefix { $0.isASCII && $0.isNumber }
-        if !w.isEmpty { width = Int(w)!; s = s.dropFirst(w.count) }
+        // Widths and precisions past ``maximumWidth`` are refused (`Int(_:)` of 20 digits would
+        // not fit, and a huge width would pad every URL with gigabytes).
+        if !w.isEmpty {
+            guard let value = Int(w), value <= Self.maximumWidth else { return nil }
+            width = value
+            s = s.dropFirst(w.count)
+        }
         if s.first == "." {
             s = s.dropFirst()
             let p = s.prefix { $0.isASCII && $0.isNumber }
-            guard !p.isEmpty else { return nil }
-            precision = Int(p)!; s = s.dropFirst(p.count)
+            guard !p.isEmpty, let value = Int(p), value <= Self.maximumWidth else { return nil }
+            precision = value
+            s = s.dropFirst(p.count)
         }
         if let t = s.first {
             guard ["d", "f", "x", "X", "s"].contains(t), s.count == 1 else { return nil }

@@ -1,4 +1,4 @@
-import Pipelines
+import RunEngine
 
 /// The ZTF public alert archive: one `ztf_public_YYYYMMDD.tar.gz` per night, listed in an HTML
 /// directory index (Apache's, with sizes such as `1.2G`, or one with byte sizes).

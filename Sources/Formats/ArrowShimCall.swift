@@ -11,7 +11,8 @@ func shimCall(_ code: FormatError.Code = .corruptInput, path: String? = nil,
     if status != 0 {
         let message = error.map { String(cString: $0) } ?? "Arrow call failed (status \(status))"
         if let error { ap_string_free(error) }
-        throw FormatError(code, message, path: path)
+        // Arrow reports a full disk as an IOError whose text is strerror's.
+        throw FormatError(FormatError.isNoSpaceMessage(message) ? .noSpace : code, message, path: path)
     }
 }
 

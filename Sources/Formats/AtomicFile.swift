@@ -28,7 +28,7 @@ public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let tmp = temporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw FormatError(.io, String(cString: strerror(errno)), path: path) }
+        guard fd >= 0 else { let e = errno; throw FormatError(FormatError.code(errno: e), String(cString: strerror(e)), path: path) }
         var written = 0
         let ok = bytes.withUnsafeBytes { buf -> Bool in
             while written < buf.count {
@@ -42,7 +42,7 @@ public enum AtomicFile {
         close(fd)
         guard ok else {
             remove(tmp)
-            throw FormatError(.io, "write failed: \(String(cString: strerror(err)))", path: path)
+            throw FormatError(FormatError.code(errno: err), "write failed: \(String(cString: strerror(err)))", path: path)
         }
         try commit(temporary: tmp, to: path)
     }
@@ -62,7 +62,7 @@ public enum AtomicFile {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw FormatError(.io, "open for fsync failed: \(String(cString: strerror(errno)))", path: path) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw FormatError(.io, "fsync failed: \(String(cString: strerror(errno)))", path: path) }
+        guard fsync(fd) == 0 else { let e = errno; throw FormatError(FormatError.code(errno: e), "fsync failed: \(String(cString: strerror(e)))", path: path) }
     }
 
     /// The folder holding `path`.

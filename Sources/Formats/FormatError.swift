@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An error reading or writing a file: which file, where in it, and the underlying library's
 /// own message (Arrow/Parquet's status text, cfitsio's error stack).
 public struct FormatError: Error, CustomStringConvertible, Sendable {
@@ -11,6 +15,8 @@ public struct FormatError: Error, CustomStringConvertible, Sendable {
         case notFound
         /// An operating-system or library I/O failure while writing.
         case io
+        /// A write failed because the disk (or the user's quota) is full.
+        case noSpace
         /// The caller asked for something inconsistent (programmer or configuration error).
         case invalidArgument
     }
@@ -37,6 +43,17 @@ public struct FormatError: Error, CustomStringConvertible, Sendable {
         if let path { parts.append(path) }
         if let location { parts.append(location) }
         return parts.isEmpty ? message : parts.joined(separator: ", ") + ": " + message
+    }
+
+    /// Whether a library's message text says the disk or quota is full (Arrow reports the
+    /// system's `strerror` text inside its own status message, without the errno).
+    public static func isNoSpaceMessage(_ text: String) -> Bool {
+        text.contains("No space left on device") || text.contains("Disk quota exceeded")
+    }
+
+    /// The code for a failed system call's `errno`: ``noSpace`` for ENOSPC/EDQUOT, else ``io``.
+    public static func code(errno value: Int32) -> Code {
+        value == ENOSPC || value == EDQUOT ? .noSpace : .io
     }
 
     /// This error with `path` (and optionally `location`) filled in.

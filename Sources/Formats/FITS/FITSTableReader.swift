@@ -57,6 +57,8 @@ public final class FITSTableReader: BatchReader {
     /// - Parameters:
     ///   - columns: column names (`TTYPEn`; matched exactly, else case-insensitively) to read, in
     ///     this order; `nil` for all columns in file order.
+    ///   - skippingMissing: names in `columns` that the table does not have are left out instead
+    ///     of being an error.
     ///   - batchRows: rows per batch at most.
     ///   - maxBatchBytes: bytes of row data (plus heap data for variable-length columns) a batch
     ///     holds at most; batches of wide rows are shorter than `batchRows`. At least one row is
@@ -64,7 +66,7 @@ public final class FITSTableReader: BatchReader {
     /// - Throws: ``FormatError`` — `.notFound` for a missing file, HDU or column; `.unsupported`
     ///   for an HDU that is not a binary table; `.corruptInput` for a broken header or a file
     ///   too short for its data.
-    public init(path: String, hdu: FITSHDUSelector = .firstTable, columns names: [String]? = nil,
+    public init(path: String, hdu: FITSHDUSelector = .firstTable, columns names: [String]? = nil, skippingMissing: Bool = false,
                 batchRows: Int = 65_536, maxBatchBytes: Int = 16 << 20) throws {
         guard batchRows > 0, maxBatchBytes > 0 else {
             throw FormatError(.invalidArgument, "batchRows and maxBatchBytes must be positive", path: path)
@@ -93,9 +95,10 @@ public final class FITSTableReader: BatchReader {
 
         let location = self.location
         if let names {
-            columns = try names.map { name in
+            columns = try names.compactMap { name in
                 if let c = all.first(where: { $0.name == name }) { return c }
                 let folded = all.filter { $0.name.lowercased() == name.lowercased() }
+                if folded.isEmpty && skippingMissing { return nil }
                 guard folded.count == 1 else {
                     throw FormatError(.notFound, "no column \(name) (columns: \(all.map(\.name).joined(separator: ", ")))",
                                       path: path, location: location)

@@ -1,4 +1,6 @@
 import Foundation
+import RunEngine
+import Sky
 
 /// Which right rows a left row is paired with.
 public enum CrossmatchMode: Codable, Sendable, Hashable {
@@ -47,7 +49,8 @@ public struct CrossmatchConfig: Codable, Sendable, Hashable {
     public var catalogName: String?
     /// Worker threads; default the number of cores.
     public var jobs: Int?
-    /// Folder for resume state; default `<output>.astropile-work`.
+    /// A folder to hold the work folder instead of the output's parent (default:
+    /// `<output>.astropile-work` beside the output).
     public var tmp: String?
 
     /// A cross-match of `left` with `right` within `radiusArcsec`, written to `output`.
@@ -63,6 +66,30 @@ public struct CrossmatchConfig: Codable, Sendable, Hashable {
         var c = self
         c.jobs = nil
         c.tmp = nil
-        return ImportConfig.canonicalHash(c)
+        return CanonicalHash.of(c)
+    }
+
+    /// The most neighbours `--neighbors` takes.
+    public static let maximumNeighbors = 1_000_000
+
+    /// Checks the settings a user gives.
+    /// - Throws: ``RunError/configuration(_:)`` naming the setting.
+    public func validate() throws {
+        guard radiusArcsec > 0, radiusArcsec.isFinite else {
+            throw RunError.configuration("the radius must be a positive angle, got \(radiusArcsec) arcsec")
+        }
+        guard radiusArcsec <= MarginFinder.maximumThresholdArcsec else {
+            throw RunError.configuration("a radius of \(radiusArcsec) arcsec is too wide; the largest is \(Int(MarginFinder.maximumThresholdArcsec)) arcsec")
+        }
+        guard minRadiusArcsec >= 0, minRadiusArcsec < radiusArcsec else {
+            throw RunError.configuration("--min-radius must be at least 0 and below the radius")
+        }
+        if case .nearest(let k) = mode, !(1...Self.maximumNeighbors).contains(k) {
+            throw RunError.configuration("--neighbors must be in 1...\(Self.maximumNeighbors), got \(k)")
+        }
+        guard leftSuffix != rightSuffix else {
+            throw RunError.configuration("the left and right suffixes must differ")
+        }
+        if let jobs, let problem = RunOptions.problem(jobs: jobs) { throw RunError.configuration(problem) }
     }
 }

@@ -1,27 +1,23 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
-/// What a cross-match run did.
-public struct CrossmatchReport: Codable, Sendable {
-    /// The output catalog.
-    public var output: String
-    /// The margin catalog used.
+/// What a cross-match wrote beyond the common counts (left rows read, output rows written).
+public struct CrossmatchDetails: Codable, Sendable, Hashable {
+    /// The left, right and margin catalogs (absolute paths).
+    public var left: String
+    public var right: String
     public var margin: String
-    /// Left rows read.
-    public var leftRows: Int64
-    /// Output rows (pairs, plus unmatched left rows in a left join).
-    public var outputRows: Int64
     /// Left rows with at least one match.
     public var matchedLeftRows: Int64
     /// Output partitions (those of the left catalog).
     public var partitions: Int
-    /// Wall time, seconds.
-    public var seconds: Double
-    /// True when the output was already complete and nothing was done.
-    public var alreadyComplete: Bool
 }
+
+/// What a cross-match run did (`astropile_report.json` in the output catalog).
+public typealias CrossmatchReport = RunReport<CrossmatchDetails>
 
 /// `astropile crossmatch`: pairs the rows of two HATS catalogs within a radius.
 ///
@@ -36,79 +32,62 @@ public struct CrossmatchReport: Codable, Sendable {
 /// each left row, nearest first.
 public enum CrossmatchPipeline {
     /// Runs (or continues) the cross-match described by `config`.
-    public static func run(_ config: CrossmatchConfig, progress: Bool = true) throws -> CrossmatchReport {
-        let start = Date()
-        guard config.radiusArcsec > 0, config.radiusArcsec.isFinite else {
-            throw CatalogError.configuration("the radius must be a positive angle, got \(config.radiusArcsec) arcsec")
-        }
-        guard config.minRadiusArcsec >= 0, config.minRadiusArcsec < config.radiusArcsec else {
-            throw CatalogError.configuration("--min-radius must be at least 0 and below the radius")
-        }
-        if case .nearest(let k) = config.mode, k < 1 {
-            throw CatalogError.configuration("--neighbors must be at least 1")
-        }
-        guard config.leftSuffix != config.rightSuffix else {
-            throw CatalogError.configuration("the left and right suffixes must differ")
-        }
+    public static func run(_ config: CrossmatchConfig, progress: Bool = true) throws -> RunOutcome<CrossmatchDetails> {
+        try config.validate()
         let left = try HATSCatalog.open(config.left)
         let right = try HATSCatalog.open(config.right)
         let margin = try MarginLocator.find(right: right, explicit: config.margin, radiusArcsec: config.radiusArcsec)
-        let layout = HATSLayout(root: config.output)
-        let work = config.tmp ?? config.output + ".astropile-work"
         let hash = config.configHash
-        let fm = FileManager.default
-        if fm.fileExists(atPath: layout.propertiesFile), !fm.fileExists(atPath: work) {
-            let existing = try HATSCatalog.open(config.output)
-            guard existing.property("astropile_config_hash") == hash else {
-                throw CatalogError.outputConflict("\(config.output) already holds a catalog made with other settings; remove it or choose another --output")
-            }
-            return CrossmatchReport(output: config.output, margin: margin.root, leftRows: left.rowCount ?? 0,
-                                    outputRows: existing.rowCount ?? 0, matchedLeftRows: 0, partitions: existing.partitions.count,
-                                    seconds: Date().timeIntervalSince(start), alreadyComplete: true)
+        let run: Run
+        switch try Run.begin(pipeline: "crossmatch", output: config.output, configHash: hash, stages: CrossmatchStage.self,
+                             options: RunOptions(jobs: config.jobs, tmp: config.tmp, progress: progress), details: CrossmatchDetails.self) {
+        case .complete(let report): return .alreadyComplete(report)
+        case .started(let r): run = r
         }
-        let state = CrossmatchWorkState(root: work)
-        try state.begin(hash: hash)
-
+        let layout = HATSLayout(root: run.folder.output)
         let tiling = try RightTiling(right: right, margin: margin)
         let plan = try CrossmatchPlan(config: config, left: left, right: right)
-        let jobs = config.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         let pixels = left.partitions.pixels
-        let bar = ProgressReporter(stage: "crossmatch", unit: "left rows", total: left.rowCount, enabled: progress)
-        let worker = CrossmatchWorker(config: config, plan: plan, left: left, tiling: tiling, layout: layout, state: state,
-                                      cache: RightSideCache(capacity: jobs + 1), progress: bar)
-        try fm.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
-        try WorkerPool.run(count: pixels.count, jobs: jobs) { i in try worker.match(pixels[i]) }
-        bar.finish()
+        let worker = CrossmatchWorker(config: config, plan: plan, left: left, tiling: tiling, layout: layout,
+                                      cache: RightSideCache(capacity: run.executor.workers + 1))
+        do { try FileManager.default.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true) } catch {
+            throw RunError.writing(layout.datasetDirectory, error)
+        }
+        let records = try run.stage(CrossmatchStage.match, items: pixels, key: { "\($0.order)-\($0.index)" },
+                                    progress: StageProgress(unit: "left rows", total: left.rowCount) { _, r in r.leftRows }) { pixel, context in
+            try worker.match(pixel, progress: context.progress)
+        }
 
-        var leaves: [HATSCatalogWriter.Leaf] = []
-        var leftRows: Int64 = 0, matched: Int64 = 0
-        for p in pixels {
-            guard let r = state.record(p) else { throw CatalogError.verification("left partition \(p) has no record") }
-            leaves.append(HATSCatalogWriter.Leaf(pixel: p, rows: r.outputRows))
-            leftRows += r.leftRows
-            matched += r.matchedLeftRows
+        let report = try run.step(CrossmatchStage.finish) { () -> CrossmatchReport in
+            let leaves = zip(pixels, records).map { HATSCatalogWriter.Leaf(pixel: $0, rows: $1.outputRows) }
+            let writer = HATSCatalogWriter(layout: layout)
+            let name = config.catalogName ?? URL(fileURLWithPath: layout.root).lastPathComponent
+            let modeText: String = switch config.mode {
+            case .nearest(let k): "nearest \(k)"
+            case .allPairs: "all pairs"
+            }
+            do {
+                try writer.finish(leaves: leaves, schema: plan.outputSchema, name: name, type: .object,
+                                  ra: left.raColumn + config.leftSuffix, dec: left.decColumn + config.leftSuffix,
+                                  properties: [("astropile_crossmatch_left", left.absoluteRoot),
+                                               ("astropile_crossmatch_right", right.absoluteRoot),
+                                               ("astropile_crossmatch_margin", margin.absoluteRoot),
+                                               ("astropile_crossmatch_radius_arcsec", String(config.radiusArcsec)),
+                                               ("astropile_crossmatch_mode", modeText),
+                                               ("astropile_crossmatch_join", config.join.rawValue),
+                                               ("astropile_config_hash", hash)],
+                                  propertiesDirectory: try run.stagingDirectory())
+            } catch let e as RunError { throw e } catch { throw RunError.writing(layout.root, error) }
+            let problems = try writer.verify(leaves: leaves)
+            guard problems.isEmpty else { throw RunError.verification(problems.prefix(5).joined(separator: "; ")) }
+            let details = CrossmatchDetails(left: left.absoluteRoot, right: right.absoluteRoot, margin: margin.absoluteRoot,
+                                            matchedLeftRows: records.reduce(0) { $0 + $1.matchedLeftRows }, partitions: leaves.count)
+            return CrossmatchReport(pipeline: "crossmatch", output: run.output, configHash: hash, inputs: pixels.count,
+                                    counts: RunCounts(unit: "rows", read: records.reduce(0) { $0 + $1.leftRows },
+                                                      written: leaves.reduce(0) { $0 + $1.rows }),
+                                    details: details)
         }
-        let writer = HATSCatalogWriter(layout: layout)
-        let name = config.catalogName ?? URL(fileURLWithPath: config.output).lastPathComponent
-        let modeText: String = switch config.mode {
-        case .nearest(let k): "nearest \(k)"
-        case .allPairs: "all pairs"
-        }
-        try writer.finish(leaves: leaves, schema: plan.outputSchema, name: name, type: .object,
-                          ra: left.raColumn + config.leftSuffix, dec: left.decColumn + config.leftSuffix,
-                          properties: [("astropile_crossmatch_left", left.absoluteRoot),
-                                       ("astropile_crossmatch_right", right.absoluteRoot),
-                                       ("astropile_crossmatch_margin", margin.absoluteRoot),
-                                       ("astropile_crossmatch_radius_arcsec", String(config.radiusArcsec)),
-                                       ("astropile_crossmatch_mode", modeText),
-                                       ("astropile_crossmatch_join", config.join.rawValue),
-                                       ("astropile_config_hash", hash)])
-        let problems = try writer.verify(leaves: leaves)
-        guard problems.isEmpty else { throw CatalogError.verification(problems.prefix(5).joined(separator: "; ")) }
-        try? fm.removeItem(atPath: work)
-        return CrossmatchReport(output: config.output, margin: margin.root, leftRows: leftRows,
-                                outputRows: leaves.reduce(0) { $0 + $1.rows }, matchedLeftRows: matched,
-                                partitions: leaves.count, seconds: Date().timeIntervalSince(start), alreadyComplete: false)
+        return .written(try run.commit(report))
     }
 }
 
@@ -121,7 +100,7 @@ enum MarginLocator {
         if let explicit {
             let margin = try HATSCatalog.open(explicit)
             guard margin.type == .margin, let threshold = margin.marginThreshold else {
-                throw CatalogError.configuration("\(explicit) is not a margin catalog (no dataproduct_type=margin / hats_margin_threshold)")
+                throw RunError.configuration("\(explicit) is not a margin catalog (no dataproduct_type=margin / hats_margin_threshold)")
             }
             guard threshold >= radiusArcsec else {
                 throw CatalogError.marginMissing(

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Table
 
 /// The columns a cross-match reads from each side and the output schema it writes:
@@ -34,6 +35,10 @@ struct CrossmatchPlan: Sendable {
         where schema.index(of: name) == nil {
             throw CatalogError.notACatalog(root, "no column \(name)")
         }
+        let healpixName = left.healpixColumn
+        if let h = leftAll.fields.first(where: { $0.name == healpixName }), h.type != .int64 {
+            throw CatalogError.notACatalog(left.root, "its \(healpixName) column is \(h.type), not int64")
+        }
         leftColumns = try CatalogQuery.selectedColumns(config.leftColumns, required: [leftHealpix, leftRa, leftDec], schema: leftAll, root: left.root)
         rightColumns = try CatalogQuery.selectedColumns(config.rightColumns, required: [rightRa, rightDec], schema: rightAll, root: right.root)
         leftSchema = Schema(leftColumns.map { leftAll.fields[leftAll.index(of: $0)!] })
@@ -54,7 +59,7 @@ struct CrossmatchPlan: Sendable {
         fields.append(Field(Self.distanceColumn, .float64, nullable: true))
         var seen = Set<String>()
         for f in fields where !seen.insert(f.name).inserted {
-            throw CatalogError.configuration("the output would have two columns named \(f.name); choose other --suffixes")
+            throw RunError.configuration("the output would have two columns named \(f.name); choose other --suffixes")
         }
         outputSchema = Schema(fields)
     }

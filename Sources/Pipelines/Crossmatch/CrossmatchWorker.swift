@@ -1,24 +1,22 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
-/// Resume state of a cross-match: `config.json` and one record per finished left partition.
-struct CrossmatchWorkState: Sendable {
-    let root: String
-    struct Record: Codable {
-        var leftRows: Int64
-        var outputRows: Int64
-        var matchedLeftRows: Int64
-    }
+/// The stages of a cross-match, in order.
+public enum CrossmatchStage: String, RunStage {
+    /// Match every left partition and write its leaf.
+    case match = "crossmatch"
+    /// Write the HATS metadata and verify.
+    case finish = "crossmatch-finish"
+}
 
-    func begin(hash: String) throws {
-        try WorkState.begin(root: root, hash: hash, folders: [root + "/done"])
-    }
-
-    func path(_ p: HealpixPixel) -> String { root + "/done/\(p.order)-\(p.index).json" }
-    func record(_ p: HealpixPixel) -> Record? { WorkState.read(Record.self, from: path(p)) }
-    func write(_ r: Record, _ p: HealpixPixel) throws { try WorkState.write(r, to: path(p)) }
+/// The record of one left partition matched.
+struct CrossmatchRecord: Codable, Sendable {
+    var leftRows: Int64
+    var outputRows: Int64
+    var matchedLeftRows: Int64
 }
 
 /// Matches one left partition against the right tiles overlapping it and writes its leaf.
@@ -28,18 +26,19 @@ struct CrossmatchWorker: Sendable {
     let left: HATSCatalog
     let tiling: RightTiling
     let layout: HATSLayout
-    let state: CrossmatchWorkState
     let cache: RightSideCache
-    let progress: ProgressReporter
 
     /// Left rows matched per output batch.
     static let chunkRows = 65_536
 
-    func match(_ pixel: HealpixPixel) throws {
-        if let done = state.record(pixel), FileManager.default.fileExists(atPath: layout.leafPath(pixel)) {
-            progress.advance(done.leftRows)
-            return
+    /// Matches the left partition `pixel` and writes its leaf.
+    func match(_ pixel: HealpixPixel, progress: ProgressReporter) throws -> CrossmatchRecord {
+        do { return try matchPartition(pixel, progress: progress) } catch let e as FormatError where e.code == .noSpace || e.code == .io {
+            throw RunError.writing(layout.leafPath(pixel), e)
         }
+    }
+
+    private func matchPartition(_ pixel: HealpixPixel, progress: ProgressReporter) throws -> CrossmatchRecord {
         try Interruption.check()
         let path = left.leafPath(pixel)
         var batches: [RecordBatch] = []
@@ -48,17 +47,22 @@ struct CrossmatchWorker: Sendable {
             while let b = try reader.next() {
                 batches.append(b.schema.fields == plan.leftSchema.fields ? b : try ArrowCompute.cast(b, to: plan.leftSchema))
             }
-        } catch let e as CatalogError { throw e } catch { throw CatalogError.io("\(error)") }
+        } catch let e as CatalogError { throw e } catch { throw CatalogError.unreadable(path, "\(error)") }
         let leftTable = try ChunkedTable(batches, schema: plan.leftSchema)
         var hpx: [Int64] = [], ra: [Double] = [], dec: [Double] = [], valid: [Bool] = []
         for b in batches {
-            hpx.append(contentsOf: b.column(plan.leftHealpix)!.values(Int64.self))
-            guard let (r, rv) = b.column(plan.leftRa)!.doubles(), let (d, dv) = b.column(plan.leftDec)!.doubles() else {
+            guard let h = b.column(plan.leftHealpix), h.type == .int64 else {
+                throw CatalogError.notACatalog(left.root, "\(path) has no int64 column \(plan.leftHealpix)")
+            }
+            hpx.append(contentsOf: h.values(Int64.self))
+            guard let (r, rv) = b.column(plan.leftRa)?.doubles(), let (d, dv) = b.column(plan.leftDec)?.doubles() else {
                 throw CatalogError.notACatalog(left.root, "\(path): \(plan.leftRa)/\(plan.leftDec) are not numeric")
             }
             ra.append(contentsOf: r)
             dec.append(contentsOf: d)
-            for i in 0..<b.length { valid.append(rv?[i] != false && dv?[i] != false) }
+            for i in 0..<b.length {
+                valid.append(rv?[i] != false && dv?[i] != false && SkyCoordinateCheck.validate(ra: r[i], dec: d[i]) == nil)
+            }
         }
         let n = hpx.count
 
@@ -75,7 +79,7 @@ struct CrossmatchWorker: Sendable {
             let finer = tile.pixel.order >= pixel.order ? tile.pixel : pixel
             let rows = hpx.withUnsafeBufferPointer { finer.rows(inSortedHealpix29: $0) }
             let first = rows.lowerBound, end = rows.upperBound
-            if first > cursor { try unmatched(cursor..<first, leftTable, emptyRight, writer, &out) }
+            if first > cursor { try unmatched(cursor..<first, leftTable, emptyRight, writer, &out, progress) }
             if end > first {
                 let side = try cache.side(position) {
                     try RightSide(tile: tile, columns: plan.rightColumns, schema: plan.rightSchema, ra: plan.rightRa, dec: plan.rightDec)
@@ -84,16 +88,15 @@ struct CrossmatchWorker: Sendable {
                 while chunk < end {
                     try Interruption.check()
                     let stop = min(end, chunk + Self.chunkRows)
-                    try matched(chunk..<stop, ra: ra, dec: dec, valid: valid, leftTable, side, writer, &out)
+                    try matched(chunk..<stop, ra: ra, dec: dec, valid: valid, leftTable, side, writer, &out, progress)
                     chunk = stop
                 }
             }
             cursor = max(cursor, end)
         }
-        if cursor < n { try unmatched(cursor..<n, leftTable, emptyRight, writer, &out) }
+        if cursor < n { try unmatched(cursor..<n, leftTable, emptyRight, writer, &out, progress) }
         try writer.close()
-        try state.write(CrossmatchWorkState.Record(leftRows: Int64(n), outputRows: out.written, matchedLeftRows: out.matched), pixel)
-        CrashHook.completed("crossmatch")
+        return CrossmatchRecord(leftRows: Int64(n), outputRows: out.written, matchedLeftRows: out.matched)
     }
 
     struct Output {
@@ -103,7 +106,7 @@ struct CrossmatchWorker: Sendable {
 
     /// Left rows with no right tile: kept with null right columns in a left join.
     func unmatched(_ rows: Range<Int>, _ leftTable: ChunkedTable, _ emptyRight: ChunkedTable, _ writer: ParquetFileWriter,
-                   _ out: inout Output) throws {
+                   _ out: inout Output, _ progress: ProgressReporter) throws {
         progress.advance(Int64(rows.count))
         guard config.join == .left else { return }
         var start = rows.lowerBound
@@ -122,7 +125,7 @@ struct CrossmatchWorker: Sendable {
 
     /// Matches `rows` of the left partition against one right side and writes the pairs.
     func matched(_ rows: Range<Int>, ra: [Double], dec: [Double], valid: [Bool], _ leftTable: ChunkedTable, _ side: RightSide,
-                 _ writer: ParquetFileWriter, _ out: inout Output) throws {
+                 _ writer: ParquetFileWriter, _ out: inout Output, _ progress: ProgressReporter) throws {
         let maxChord = SphericalGeometry.chordLength(forAngle: config.radiusArcsec / 3600)
         let minChord = config.minRadiusArcsec > 0 ? SphericalGeometry.chordLength(forAngle: config.minRadiusArcsec / 3600) : 0
         var li: [Int64] = [], ri: [Int64] = [], dist: [Double] = [], isMatch: [Bool] = []

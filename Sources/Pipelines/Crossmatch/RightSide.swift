@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
@@ -52,8 +53,13 @@ final class RightSide: @unchecked Sendable {
         var batches: [RecordBatch] = []
         for path in [tile.partition, tile.margin].compactMap({ $0 }) {
             let reader: ParquetFileReader
-            do { reader = try ParquetFileReader(path: path, columns: columns, batchRows: Self.batchRows) } catch { throw CatalogError.io("\(error)") }
-            while let b = try reader.next() {
+            do { reader = try ParquetFileReader(path: path, columns: columns, batchRows: Self.batchRows) } catch {
+                throw CatalogError.unreadable(path, "\(error)")
+            }
+            while true {
+                let next: RecordBatch?
+                do { next = try reader.next() } catch { throw CatalogError.unreadable(path, "\(error)") }
+                guard let b = next else { break }
                 if b.schema.fields != schema.fields {
                     batches.append(try ArrowCompute.cast(b, to: schema))
                 } else {
@@ -64,11 +70,12 @@ final class RightSide: @unchecked Sendable {
         var x: [Double] = [], y: [Double] = [], z: [Double] = []
         for b in batches {
             guard let (raValues, raValid) = b.column(ra)?.doubles(), let (decValues, decValid) = b.column(dec)?.doubles() else {
-                throw CatalogError.io("right rows lack numeric \(ra)/\(dec)")
+                throw CatalogError.notACatalog(tile.partition ?? tile.margin ?? "", "right rows lack numeric \(ra)/\(dec)")
             }
             for i in 0..<b.length {
-                if raValid?[i] == false || decValid?[i] == false {
-                    // A null position never matches: put it far off the unit sphere (chord > 2).
+                if raValid?[i] == false || decValid?[i] == false || SkyCoordinateCheck.validate(ra: raValues[i], dec: decValues[i]) != nil {
+                    // A row without a position (null, NaN, |dec| > 90) never matches: put it far off
+                    // the unit sphere (chord > 2).
                     x.append(10); y.append(10); z.append(10)
                     continue
                 }

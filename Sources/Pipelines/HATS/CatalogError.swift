@@ -1,31 +1,37 @@
 import Formats
+import RunEngine
 
-/// A failure that stops a margin, cross-match or query run on existing HATS catalogs.
-public enum CatalogError: Error, CustomStringConvertible, Sendable {
-    /// The folder is not a HATS catalog (or is an unreadable one); says why.
+/// A failure that stops a margin, cross-match or query run on existing HATS catalogs because of
+/// what a catalog holds. Failures every pipeline shares (settings, output conflicts, I/O, an
+/// interrupt) are ``RunError``s.
+public enum CatalogError: Error, CustomStringConvertible, Sendable, ClassifiedError {
+    /// The folder is not a HATS catalog (or is a damaged one); says why, naming the file.
     case notACatalog(String, String)
-    /// Bad or inconsistent settings.
-    case configuration(String)
     /// No margin catalog is wide enough for the requested radius; says which one to build.
     case marginMissing(String)
-    /// The output folder holds something else, or a run with other settings.
-    case outputConflict(String)
-    /// Reading or writing a file failed.
-    case io(String)
-    /// The final verification found a mismatch.
-    case verification(String)
-    /// The run was interrupted (Ctrl-C); re-run the same command to continue.
-    case interrupted
+    /// A file of a catalog cannot be read (its path, the reader's message).
+    case unreadable(String, String)
 
     public var description: String {
         switch self {
         case .notACatalog(let path, let why): "\(path) is not a HATS catalog: \(why)"
-        case .configuration(let m): "configuration: \(m)"
         case .marginMissing(let m): m
-        case .outputConflict(let m): m
-        case .io(let m): m
-        case .verification(let m): "verification failed: \(m)"
-        case .interrupted: "interrupted; re-run the same command to continue where it stopped"
+        case .unreadable(let path, let why): "cannot read \(path): \(why)"
+        }
+    }
+
+    /// Runs a read of a catalog file, turning a reader's error into ``unreadable(_:_:)`` naming it
+    /// (an interrupt or another ``RunError`` passes through).
+    static func reading<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as RunError { throw e } catch let e as CatalogError { throw e } catch {
+            throw CatalogError.unreadable(path, "\(error)")
+        }
+    }
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .marginMissing: .usage
+        case .notACatalog, .unreadable: .failure
         }
     }
 }

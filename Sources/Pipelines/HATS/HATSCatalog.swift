@@ -30,39 +30,70 @@ public struct HATSCatalog: Sendable {
     public let partitions: PixelTree
 
     /// Opens the catalog at `root`.
-    /// - Throws: ``CatalogError`` when `root` is not a HATS catalog.
+    ///
+    /// Partitions come from `partition_info.csv` (every line a valid pixel, every leaf present),
+    /// or, without it, from the leaf files under `dataset/`, where any name that claims to be a
+    /// leaf but is not a valid one is an error (its rows would silently vanish from every query).
+    /// - Throws: ``CatalogError/notACatalog(_:_:)`` naming the file and line or path.
     public static func open(_ root: String) throws -> HATSCatalog {
-        let root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        let root = HATSLayout.trimmingTrailingSlashes(root)
         let layout = HATSLayout(root: root)
-        let propertiesText = (try? String(contentsOfFile: layout.propertiesFile, encoding: .utf8))
-            ?? (try? String(contentsOfFile: layout.legacyPropertiesFile, encoding: .utf8))
-        guard let propertiesText else {
-            throw CatalogError.notACatalog(root, "no hats.properties")
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CatalogError.notACatalog(root, "no such folder")
+        }
+        guard let propertiesText = Self.readProperties(layout.propertiesFile) ?? Self.readProperties(layout.legacyPropertiesFile) else {
+            throw CatalogError.notACatalog(root, "no readable hats.properties (UTF-8 key=value lines)")
         }
         let properties = Self.parseProperties(propertiesText)
         var pixels: [HealpixPixel] = []
-        if let csv = try? String(contentsOfFile: layout.partitionInfoFile, encoding: .utf8) {
-            let lines = csv.split(whereSeparator: \.isNewline)
-            guard let header = lines.first?.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }),
-                  let orderColumn = header.firstIndex(of: "Norder"), let pixelColumn = header.firstIndex(of: "Npix")
-            else { throw CatalogError.notACatalog(root, "partition_info.csv has no Norder,Npix header") }
-            for (number, line) in lines.dropFirst().enumerated() {
-                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-                guard fields.count > max(orderColumn, pixelColumn),
-                      let order = Int(fields[orderColumn].trimmingCharacters(in: .whitespaces)),
-                      let index = Int64(fields[pixelColumn].trimmingCharacters(in: .whitespaces)),
-                      HealpixPixel.isValid(order: order, index: index)
-                else { throw CatalogError.notACatalog(root, "partition_info.csv line \(number + 2) is not a pixel: \(line)") }
-                pixels.append(HealpixPixel(order: order, index: index))
+        if properties.last(where: { $0.key == "dataproduct_type" })?.value == HATSCatalogType.index.rawValue {
+            // An index catalog has no HEALPix partitions (dataset/index/part.N.parquet).
+        } else if fm.fileExists(atPath: layout.partitionInfoFile) {
+            pixels = try Self.readPartitionInfo(layout)
+            for p in pixels where !fm.fileExists(atPath: layout.leafPath(p)) {
+                throw CatalogError.notACatalog(root, "partition_info.csv names pixel (\(p.order), \(p.index)) but its leaf dataset/\(HATSLayout.leafRelativePath(p)) does not exist")
             }
         } else {
-            pixels = Self.scanLeaves(layout)
+            pixels = try Self.scanLeaves(layout)
         }
         do {
             return HATSCatalog(layout: layout, properties: properties, partitions: try PixelTree(pixels))
         } catch {
             throw CatalogError.notACatalog(root, "\(error)")
         }
+    }
+
+    /// The text of a properties file, `nil` when it is missing, not a file or not UTF-8.
+    static func readProperties(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
+        return try? String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// The pixels of `partition_info.csv`: a `Norder,Npix` header (other columns allowed) and one
+    /// valid pixel per line.
+    static func readPartitionInfo(_ layout: HATSLayout) throws -> [HealpixPixel] {
+        let root = layout.root
+        guard let csv = try? String(contentsOfFile: layout.partitionInfoFile, encoding: .utf8) else {
+            throw CatalogError.notACatalog(root, "partition_info.csv is not readable UTF-8 text")
+        }
+        let lines = csv.split(whereSeparator: \.isNewline)
+        guard let header = lines.first?.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }),
+              let orderColumn = header.firstIndex(of: "Norder"), let pixelColumn = header.firstIndex(of: "Npix")
+        else { throw CatalogError.notACatalog(root, "partition_info.csv has no Norder,Npix header") }
+        var pixels: [HealpixPixel] = []
+        for (number, line) in lines.dropFirst().enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count > max(orderColumn, pixelColumn),
+                  let order = Int(fields[orderColumn].trimmingCharacters(in: .whitespaces)),
+                  let index = Int64(fields[pixelColumn].trimmingCharacters(in: .whitespaces)),
+                  let pixel = HealpixPixel(checkedOrder: order, index: index)
+            else { throw CatalogError.notACatalog(root, "partition_info.csv line \(number + 2) is not a pixel: \(line.prefix(200))") }
+            pixels.append(pixel)
+        }
+        return pixels
     }
 
     /// A property's value.
@@ -119,12 +150,21 @@ public struct HATSCatalog: Sendable {
         }
     }
 
-    /// Leaves found by walking `dataset/`.
-    static func scanLeaves(_ layout: HATSLayout) -> [HealpixPixel] {
-        guard let e = FileManager.default.enumerator(atPath: layout.datasetDirectory) else { return [] }
+    /// Leaves found by walking `dataset/`; a name that claims to be a leaf but is not a valid one
+    /// is an error naming it.
+    static func scanLeaves(_ layout: HATSLayout) throws -> [HealpixPixel] {
+        let fm = FileManager.default
+        guard let e = fm.enumerator(atPath: layout.datasetDirectory) else { return [] }
         var pixels: [HealpixPixel] = []
         while let item = e.nextObject() as? String {
-            if let p = HATSLayout.pixel(fromLeafPath: item) { pixels.append(p) }
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: layout.datasetDirectory + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            switch HATSLayout.classify(datasetPath: item) {
+            case .leaf(let p): pixels.append(p)
+            case .other: continue
+            case .malformed(let why):
+                throw CatalogError.notACatalog(layout.root, "dataset/\(item): \(why); without partition_info.csv its rows would be skipped — rename or remove it")
+            }
         }
         return pixels
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
@@ -17,9 +18,10 @@ struct HATSCatalogWriter {
 
     /// Writes the metadata of `leaves` (every one must exist at `layout.leafPath`), all with
     /// `schema`, and the properties: `properties` (type-specific keys, in order) wrapped by the
-    /// keys every HATS catalog carries.
+    /// keys every HATS catalog carries. The properties go to `propertiesDirectory` (a run's
+    /// staging folder, moved into the catalog by its commit), the rest into the catalog.
     func finish(leaves: [Leaf], schema: Schema, name: String, type: HATSCatalogType, ra: String, dec: String,
-                properties extra: [(String, String)]) throws {
+                properties extra: [(String, String)], propertiesDirectory: String) throws {
         let sorted = leaves.sorted { $0.pixel < $1.pixel }
         var csv = "Norder,Npix\n"
         for leaf in sorted { csv += "\(leaf.pixel.order),\(leaf.pixel.index)\n" }
@@ -48,15 +50,15 @@ struct HATSCatalogWriter {
         add("hats_order", "\(sorted.map(\.pixel.order).max() ?? 0)")
         add("moc_sky_fraction", String(format: "%.5f", fraction))
         add("astropile_version", AstroPileVersion.string)
-        try Self.writeProperties(lines, layout: layout)
+        try Self.writeProperties(lines, directory: propertiesDirectory)
     }
 
     /// Writes `hats.properties` and its legacy copy `properties` (key=value lines, values escaped
-    /// as Java properties), atomically.
-    static func writeProperties(_ pairs: [(String, String)], layout: HATSLayout) throws {
+    /// as Java properties) into `directory`, atomically.
+    static func writeProperties(_ pairs: [(String, String)], directory: String) throws {
         let text = (["#HATS catalog"] + pairs.map { "\($0.0)=\(FinishStage.escape($0.1))" }).joined(separator: "\n") + "\n"
-        try AtomicFile.write(text, to: layout.propertiesFile)
-        try AtomicFile.write(text, to: layout.legacyPropertiesFile)
+        try AtomicFile.write(text, to: directory + "/" + HATSLayout.propertiesFileName)
+        try AtomicFile.write(text, to: directory + "/" + HATSLayout.legacyPropertiesFileName)
     }
 
     /// Checks every leaf's footer: rows as recorded and schema equal to `_common_metadata` (as

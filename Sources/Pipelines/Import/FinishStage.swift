@@ -1,20 +1,31 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
 /// Finish: the HATS metadata around the leaves — `partition_info.csv`, `dataset/_metadata`,
 /// `dataset/_common_metadata`, `hats.properties` + `properties`, `skymap.fits` and
-/// `point_map.fits` — and the verification of rows and schemas.
+/// `point_map.fits` — and the verification of rows and schemas. The properties, which tell other
+/// tools the catalog is there, are written to the run's staging folder and moved into the
+/// catalog by the commit.
 struct FinishStage {
     let config: ImportConfig
     let layout: HATSLayout
     let leafSchema: Schema
     let plan: PartitionPlan
     let histogram: PixelHistogram
+    /// Where `hats.properties` and `properties` are written until the commit.
+    let staging: String
 
     /// Writes the metadata files; returns the total leaf bytes.
     func writeMetadata(leafRecords: [ReduceRecord], inputs: [ImportInput]) throws -> Int64 {
+        do { return try writeFiles(leafRecords: leafRecords, inputs: inputs) } catch {
+            throw RunError.writing(layout.root, error)
+        }
+    }
+
+    private func writeFiles(leafRecords: [ReduceRecord], inputs: [ImportInput]) throws -> Int64 {
         var csv = "Norder,Npix\n"
         for p in plan.pixels { csv += "\(p.order),\(p.index)\n" }
         try AtomicFile.write(csv, to: layout.partitionInfoFile)
@@ -57,7 +68,7 @@ struct FinishStage {
         add("astropile_config_hash", config.configHash)
         add("astropile_inputs", inputs.map(\.path).joined(separator: " "))
         add("astropile_input_count", "\(inputs.count)")
-        try HATSCatalogWriter.writeProperties(lines, layout: layout)
+        try HATSCatalogWriter.writeProperties(lines, directory: staging)
     }
 
     /// Java-properties escaping of a value (backslash, newlines).
@@ -84,10 +95,4 @@ struct FinishStage {
         let leaves = zip(plan.pixels, plan.rowCounts).map { HATSCatalogWriter.Leaf(pixel: $0, rows: $1) }
         return try HATSCatalogWriter(layout: layout).verify(leaves: leaves, healpixColumnFirst: true)
     }
-}
-
-/// AstroPile's version.
-public enum AstroPileVersion {
-    /// Semantic version string.
-    public static let string = "0.1.0"
 }

@@ -1,23 +1,9 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 import Yams
-
-/// The input file format of an import.
-public enum InputFormat: String, Codable, Sendable, CaseIterable {
-    case csv, parquet, fits
-
-    /// Guesses the format from a file name (`.csv`, `.csv.gz`, `.parquet`, `.fits`, `.fits.gz`, `.fit`…).
-    public static func detect(_ path: String) -> InputFormat? {
-        var name = path.lowercased()
-        for suffix in [".gz", ".bz2"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
-        if name.hasSuffix(".csv") || name.hasSuffix(".txt") || name.hasSuffix(".tsv") { return .csv }
-        if name.hasSuffix(".parquet") || name.hasSuffix(".pq") { return .parquet }
-        if name.hasSuffix(".fits") || name.hasSuffix(".fit") || name.hasSuffix(".fts") { return .fits }
-        return nil
-    }
-}
 
 /// Everything that defines an import, from a YAML file (`--config`) and/or CLI flags.
 /// Its canonical hash (``configHash``) identifies a run for resuming.
@@ -61,7 +47,8 @@ public struct ImportConfig: Codable, Sendable, Hashable {
     public var jobs: Int?
     /// Memory budget in bytes (default 1 GiB).
     public var memoryBytes: Int64 = 1 << 30
-    /// Folder for resume state and spill files (default `<output>.astropile-work`).
+    /// A folder to hold the work folder (resume state and spill files) instead of the output's
+    /// parent (default: `<output>.astropile-work` beside the output).
     public var tmp: String?
     /// Parquet options for the leaves.
     public var parquet: ParquetWriteOptions = ParquetWriteOptions()
@@ -109,7 +96,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         do {
             return try YAMLDecoder().decode(ImportConfig.self, from: text)
         } catch {
-            throw ImportError.configuration("\(path): \(error)")
+            throw RunError.configuration("\(path): \(error)")
         }
     }
 
@@ -125,8 +112,40 @@ public struct ImportConfig: Codable, Sendable, Hashable {
     /// Worker count in effect.
     public var effectiveJobs: Int { max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount) }
 
-    /// The work folder in effect.
-    public var workDirectory: String { tmp ?? (output.hasSuffix("/") ? String(output.dropLast()) : output) + ".astropile-work" }
+    /// How the run executes (never part of the hash).
+    public func runOptions(progress: Bool) -> RunOptions {
+        RunOptions(jobs: jobs, tmp: tmp, progress: progress)
+    }
+
+    /// The work folder of this import.
+    public func workFolder() throws -> WorkFolder { try WorkFolder(output: output, parent: tmp) }
+
+    /// The smallest memory budget an import runs with (smaller values are raised to it).
+    public static let minimumMemoryBytes: Int64 = 64 << 20
+
+    /// Checks every setting a user can give (flags or YAML) before anything is read or written.
+    /// - Throws: ``RunError/configuration(_:)`` naming the setting.
+    public func validate() throws {
+        func bad(_ m: String) -> RunError { RunError.configuration(m) }
+        guard !inputs.isEmpty else { throw bad("give at least one input") }
+        guard (0...HealpixPixel.maxOrder).contains(highestOrder), (0...HealpixPixel.maxOrder).contains(lowestOrder),
+              lowestOrder <= highestOrder else {
+            throw bad("orders must satisfy 0 ≤ lowest (\(lowestOrder)) ≤ highest (\(highestOrder)) ≤ \(HealpixPixel.maxOrder)")
+        }
+        if let k = constantOrder, !(0...HealpixPixel.maxOrder).contains(k) {
+            throw bad("the constant order must be in 0...\(HealpixPixel.maxOrder), got \(k)")
+        }
+        guard threshold > 0 else { throw bad("the threshold must be positive, got \(threshold)") }
+        if let jobs, let problem = RunOptions.problem(jobs: jobs) { throw bad(problem) }
+        guard memoryBytes > 0, memoryBytes <= ByteSize.maximum else {
+            throw bad("the memory budget must be between 1 byte and \(ByteSize.maximum) bytes, got \(memoryBytes)")
+        }
+        guard csv.blockSize > 0, csv.blockSize <= 1 << 30 else { throw bad("the CSV block size must be in 1...\(1 << 30) bytes") }
+        guard parquet.rowGroupRows > 0 else { throw bad("the Parquet row-group size must be positive") }
+        if !csv.hasHeader && csv.columnNames == nil { throw bad("a CSV without a header needs column names") }
+        if case .number(let n) = hdu, n < 0 { throw bad("the FITS HDU number must be 0 or more, got \(n)") }
+        guard !ra.isEmpty, !dec.isEmpty else { throw bad("the ra and dec column names must not be empty") }
+    }
 
     /// The settings that determine the output (jobs, memory and tmp do not), as canonical JSON.
     public var canonicalJSON: String {
@@ -140,7 +159,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
     }
 
     /// A stable hash of ``canonicalJSON`` (FNV-1a 64, hex): the run's identity for resuming.
-    public var configHash: String { Self.fnv1a(canonicalJSON) }
+    public var configHash: String { CanonicalHash.fnv1a(canonicalJSON) }
 
     /// A hash of only the settings the map stage depends on (inputs, columns, coordinates, parsing,
     /// mapping order): when just the threshold or the lowest order change, a stopped run keeps its
@@ -151,29 +170,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         c.schemaFile = schemaFile; c.columnTypes = columnTypes
         c.highestOrder = mappingOrder; c.threshold = 0; c.lowestOrder = 0; c.dropEmptySiblings = true
         c.parquet = ParquetWriteOptions()
-        return Self.fnv1a(c.canonicalJSON)
-    }
-
-    /// FNV-1a of `value`'s JSON with sorted keys: a stable identity of a configuration.
-    static func canonicalHash<T: Encodable>(_ value: T) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return fnv1a(String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self))
-    }
-
-    static func fnv1a(_ text: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in text.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return String(h, radix: 16).leftPadded(16)
-    }
-}
-
-extension String {
-    func leftPadded(_ n: Int, with c: Character = "0") -> String {
-        count >= n ? self : String(repeating: c, count: n - count) + self
+        return CanonicalHash.fnv1a(c.canonicalJSON)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Table
 
 /// One input file of an import, as planned.
@@ -14,48 +15,47 @@ public struct ImportInput: Codable, Sendable, Hashable {
     public let byteCount: Int64
 }
 
-/// Opens the right streaming reader for an input.
+/// Opens the streaming reader of an input (through the one format dispatch, ``TableReaders``)
+/// and unpacks large compressed FITS inputs first.
 enum InputReaders {
     /// A reader for `input`; `types` forces CSV column types (from the unified schema).
-    /// With `selecting`, a Parquet file reads only those of its columns (others are never decoded).
+    /// With `selecting`, readers that can skip columns read only those (others are never decoded).
+    /// `unpacked` is where a large compressed FITS input is unpacked to (`nil`: read as it is).
     static func open(_ input: ImportInput, config: ImportConfig, types: Schema?, batchRows: Int,
-                     selecting: [String]? = nil) throws -> any BatchReader {
-        switch input.format {
-        case .csv:
-            return try CSVFileReader(path: input.path, options: config.csv, types: types)
-        case .parquet:
-            // Read only the planned columns that this file has (all of them while planning).
-            var names: [String]? = nil
-            if let selecting {
-                let available = Set(try ParquetFileReader.info(path: input.path).schema.names)
-                names = selecting.filter { available.contains($0) }
-            }
-            return try ParquetFileReader(path: input.path, columns: names, batchRows: batchRows)
-        case .fits:
-            let path = try unpackedPath(input, config: config) ?? input.path
-            return try FITSTableReader(path: path, hdu: config.hdu ?? .firstTable, columns: nil, batchRows: batchRows)
+                     selecting: [String]? = nil, unpacked: String? = nil) throws -> any BatchReader {
+        var options = TableReadOptions()
+        options.csv = config.csv
+        options.csvTypes = types
+        options.hdu = config.hdu ?? .firstTable
+        options.batchRows = batchRows
+        let path = unpacked ?? input.path
+        // CSV and FITS read every column as before; Parquet only the planned ones the file has.
+        return try TableReaders.open(path, format: input.format, options: options,
+                                     columns: input.format == .parquet ? selecting : nil)
+    }
+
+    /// Unpacks `input` to `target` unless it is there already. A failure to write (full disk)
+    /// is a ``RunError`` that stops the run; a failure to read the input is its own error.
+    static func unpack(_ input: ImportInput, to target: String) throws {
+        guard !FileManager.default.fileExists(atPath: target) else { return }
+        let dir = AtomicFile.directory(of: target)
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw RunError.writing(dir, error)
+        }
+        do {
+            try Decompression.unpack(input.path, to: target)
+        } catch let e as FormatError where e.code == .noSpace || e.code == .io {
+            throw RunError.writing(target, e)
         }
     }
 
-    /// A compressed FITS input larger than a worker's share of the memory budget is unpacked to
-    /// `<work>/unpacked/<index>.fits` (cfitsio would decompress it whole into memory); `nil` when
-    /// the file is read as it is. The map stage deletes the unpacked copy when it is done.
-    static func unpackedPath(_ input: ImportInput, config: ImportConfig) throws -> String? {
-        guard let path = unpackTarget(input, config: config) else { return nil }
-        let dir = config.workDirectory + "/unpacked"
-        if !FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try Decompression.unpack(input.path, to: path)
-        }
-        return path
-    }
-
-    /// Where ``unpackedPath(_:config:)`` puts `input`, or `nil` when it is read as it is.
-    static func unpackTarget(_ input: ImportInput, config: ImportConfig) -> String? {
-        guard input.format == .fits, Compression(path: input.path) != .none else { return nil }
+    /// Whether `input` is a compressed FITS file larger than a worker's share of the memory
+    /// budget (cfitsio would decompress it whole into memory): such inputs are unpacked to the
+    /// work folder and the copy deleted when mapped.
+    static func needsUnpacking(_ input: ImportInput, config: ImportConfig) -> Bool {
+        guard input.format == .fits, Compression(path: input.path) != .none else { return false }
         let share = config.memoryBytes / Int64(2 * config.effectiveJobs)
-        guard Decompression.estimatedUncompressedSize(input.path) > share else { return nil }
-        return config.workDirectory + "/unpacked/\(input.index).fits"
+        return Decompression.estimatedUncompressedSize(input.path) > share
     }
 
     /// Expands glob patterns into sorted, de-duplicated file paths.

@@ -1,11 +1,12 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
-/// `astropile import`: plan → map+spill → bin → reduce → finish, each step recorded durably in
-/// the work folder so that re-running the same configuration continues where it stopped, and a
-/// finished catalog is left alone.
+/// `astropile import`: plan → map+spill → bin → reduce → finish on the run engine, so that
+/// re-running the same configuration continues where it stopped and a finished catalog is left
+/// alone.
 public struct ImportPipeline {
     /// The settings.
     public let config: ImportConfig
@@ -19,142 +20,143 @@ public struct ImportPipeline {
     }
 
     /// The outcome of ``run()``.
-    public enum Outcome: Sendable {
-        /// The catalog was (finished being) written.
-        case written(ImportReport)
-        /// The catalog was already complete with these settings; nothing was done.
-        case alreadyComplete(ImportReport)
-    }
+    public typealias Outcome = RunOutcome<ImportDetails>
 
     /// Runs (or continues) the import.
     public func run() throws -> Outcome {
-        let layout = HATSLayout(root: config.output)
-        let state = WorkState(root: config.workDirectory)
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: state.root), let done = WorkState.read(ImportReport.self, from: layout.reportFile) {
-            guard done.configHash == config.configHash else {
-                throw ImportError.outputConflict("\(config.output) already holds a catalog made with other settings (config \(done.configHash)); choose another --output or remove it")
-            }
-            return .alreadyComplete(done)
-        }
-        if !fm.fileExists(atPath: state.root), let items = try? fm.contentsOfDirectory(atPath: config.output), !items.isEmpty {
-            throw ImportError.outputConflict("\(config.output) exists and is not empty; choose another --output or remove it")
-        }
+        try config.validate()
         try config.alignment.validate()
-        var seconds: [String: Double] = [:]
-        func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
-            let t0 = Date()
-            defer { seconds[stage, default: 0] += Date().timeIntervalSince(t0) }
-            return try body()
+        let start = try Run.begin(pipeline: "import", output: config.output, configHash: config.configHash, stages: ImportStage.self,
+                                  stageKeys: [.plan: config.mapHash, .map: config.mapHash],
+                                  options: config.runOptions(progress: showProgress), details: ImportDetails.self)
+        let run: Run
+        switch start {
+        case .complete(let report): return .alreadyComplete(report)
+        case .started(let r): run = r
         }
+        let layout = HATSLayout(root: run.folder.output)
+        let files = ImportWorkFiles(root: run.folder.path)
+        if run.resumed && run.invalidatedStages.contains(ImportStage.reduce.rawValue) {
+            // Only partitioning settings changed (e.g. a raised threshold after an over-threshold
+            // error): the mapped runs stay; the leaves of the old partitioning go.
+            try? FileManager.default.removeItem(atPath: layout.datasetDirectory)
+            if showProgress {
+                FileHandle.standardError.write(Data("astropile: partitioning settings changed; re-using the mapped inputs in \(run.folder.path)\n".utf8))
+            }
+        }
+        try files.createDirectories()
 
         // Plan
-        let (record, inputSchema) = try timed("plan") { try self.plan(state) }
+        let plan = try run.step(ImportStage.plan) { try self.plan(files) }
+        let inputSchema: Schema
+        do { inputSchema = try IPCFile(path: files.schemaFile).schema } catch {
+            throw RunError.io("the work folder \(run.folder.path) lacks its schema (\(error)); remove it to start over")
+        }
         let leafSchema = Schema([MapStage.healpixField] + inputSchema.fields)
 
         // Map
-        let memory = max(config.memoryBytes, 64 << 20)
-        let jobs = config.effectiveJobs
-        let mapStage = MapStage(config: config, state: state, inputSchema: inputSchema, leafSchema: leafSchema,
-                                chunkBytes: Int(memory / Int64(jobs) / 6))
-        if !fm.fileExists(atPath: state.alignmentFile) { Self.discardDamagedRuns(state, inputs: record.inputs) }
-        let todo = record.inputs.filter { !fm.fileExists(atPath: state.mapMarker($0.index)) }
-            .sorted { ($0.byteCount, $1.index) > ($1.byteCount, $0.index) }
-        try timed("map") {
-            let totalBytes = record.inputs.reduce(Int64(0)) { $0 + $1.byteCount }
-            let doneBytes = totalBytes - todo.reduce(Int64(0)) { $0 + $1.byteCount }
-            let progress = ProgressReporter(stage: "map", unit: "input bytes", total: totalBytes, enabled: showProgress)
-            progress.advance(doneBytes)
-            try WorkerPool.run(count: todo.count, jobs: jobs) { i in
-                let input = todo[i]
-                let result = try mapStage.map(input, progress: progress)
-                try WorkState.write(result, to: state.mapMarker(input.index))
-                CrashHook.completed("map")
-            }
-            try Interruption.check()
-            progress.finish()
+        let memory = max(config.memoryBytes, ImportConfig.minimumMemoryBytes)
+        let mapStage = MapStage(config: config, files: files, inputSchema: inputSchema, leafSchema: leafSchema,
+                                chunkBytes: Int(memory / Int64(run.executor.workers) / 6))
+        if try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) == nil {
+            try Self.discardDamagedRuns(run, files, inputs: plan.inputs)
         }
-        let maps = record.inputs.map { WorkState.read(MapRecord.self, from: state.mapMarker($0.index)) }
-        guard maps.allSatisfy({ $0 != nil }) else { throw ImportError.io("map records missing in \(state.mapDirectory)") }
-        let mapRecords = maps.map { $0! }
+        let totalBytes = plan.inputs.reduce(Int64(0)) { $0 + $1.byteCount }
+        let maps = try run.stage(ImportStage.map, items: plan.inputs, key: { "\($0.index)" },
+                                 progress: StageProgress(unit: "input bytes", total: totalBytes) { input, _ in input.byteCount },
+                                 priority: { $0.byteCount }) { input, context in
+            try mapStage.map(input, progress: context.progress)
+        }
 
         // Bin
-        let (plan, histogram) = try timed("bin") { try self.bin(state, maps: mapRecords) }
+        let histogram = try mergedHistogram(files, maps: maps)
+        let alignment = try run.step(ImportStage.bin) { try self.align(histogram) }
+        let partitions = try PartitionPlan(
+            pixels: try zip(alignment.orders, alignment.indices).map { try Self.pixel(order: $0, index: $1) },
+            rowCounts: alignment.counts, highestOrder: config.mappingOrder)
 
         // Reduce
-        let runs = mapRecords.filter { $0.status == MapRecord.Status.mapped }.flatMap { $0.runs }
-        let reduce = ReduceStage(config: config, state: state, layout: layout, leafSchema: leafSchema, runs: runs)
-        // Largest pixels first, so the workers finish together (the order of work never changes
-        // what is written).
-        let pixelsTodo = plan.pixels.indices.filter { !fm.fileExists(atPath: state.reduceMarker(plan.pixels[$0])) }
-            .sorted { (plan.rowCounts[$0], $1) > (plan.rowCounts[$1], $0) }
-        try timed("reduce") {
-            try fm.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
-            Self.removeTemporaryFiles(under: layout.root)
-            let progress = ProgressReporter(stage: "reduce", unit: "rows", total: plan.totalRows, enabled: showProgress)
-            progress.advance(plan.totalRows - pixelsTodo.reduce(Int64(0)) { $0 + plan.rowCounts[$1] })
-            let caches = ThreadCaches()
-            try WorkerPool.run(count: pixelsTodo.count, jobs: jobs) { k in
-                let i = pixelsTodo[k]
-                let pixel = plan.pixels[i]
-                try Interruption.check()
-                let r = try reduce.reduce(pixel, expectedRows: plan.rowCounts[i], files: caches.cache())
-                try WorkState.write(r, to: state.reduceMarker(pixel))
-                CrashHook.completed("reduce")
-                progress.advance(r.rows)
-            }
-            try Interruption.check()
-            progress.finish()
+        let runs = maps.filter { $0.status == .mapped }.flatMap(\.runs)
+        let reduce = ReduceStage(config: config, files: files, layout: layout, leafSchema: leafSchema, runs: runs)
+        do { try FileManager.default.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true) } catch {
+            throw RunError.writing(layout.datasetDirectory, error)
         }
-        let leafRecords = plan.pixels.compactMap { WorkState.read(ReduceRecord.self, from: state.reduceMarker($0)) }
+        Self.removeTemporaryFiles(under: layout.root)
+        let caches = WorkerCaches<RunFileCache>(workers: run.executor.workers) { RunFileCache() }
+        let leafRecords = try run.stage(ImportStage.reduce, items: Array(partitions.pixels.indices),
+                                        key: { "\(partitions.pixels[$0].order)-\(partitions.pixels[$0].index)" },
+                                        progress: StageProgress(unit: "rows", total: partitions.totalRows) { _, r in r.rows },
+                                        priority: { partitions.rowCounts[$0] }) { i, context in
+            let pixel = partitions.pixels[i]
+            try Interruption.check()
+            do {
+                let r = try reduce.reduce(pixel, expectedRows: partitions.rowCounts[i], cache: caches[context.worker])
+                context.progress.advance(r.rows)
+                return r
+            } catch let e as FormatError where e.code == .noSpace {
+                throw RunError.writing(layout.leafPath(pixel), e)
+            }
+        }
 
         // Finish
-        let report: ImportReport = try timed("finish") {
-            let finish = FinishStage(config: config, layout: layout, leafSchema: leafSchema, plan: plan, histogram: histogram)
-            let leafBytes = try finish.writeMetadata(leafRecords: leafRecords, inputs: record.inputs)
-            let problems = try finish.verify()
-            let rowsRead = mapRecords.reduce(Int64(0)) { $0 + $1.rowsRead }
-            let rowsPlaced = mapRecords.reduce(Int64(0)) { $0 + $1.rowsPlaced }
-            let rejectedRows = mapRecords.reduce(Int64(0)) { $0 + $1.rejectedRows }
-            let written = leafRecords.reduce(Int64(0)) { $0 + $1.rows }
-            var all = problems
-            if written != rowsPlaced { all.append("rows placed \(rowsPlaced) but \(written) written") }
-            if rowsRead != written + rejectedRows { all.append("rows read \(rowsRead) ≠ written \(written) + rejected \(rejectedRows)") }
-            guard all.isEmpty else { throw ImportError.verification(all.joined(separator: "; ")) }
-            var perOrder: [String: Int] = [:]
-            for p in plan.pixels { perOrder[String(p.order), default: 0] += 1 }
-            let rejectedFiles = record.rejectedFiles + mapRecords.filter { $0.status == .rejected }.map {
-                RejectedFile(path: record.inputs[$0.input].path, reason: $0.error ?? "unreadable")
-            }
-            let report = ImportReport(
-                status: (rejectedRows > 0 || !rejectedFiles.isEmpty) ? .completeWithRejections : .complete,
-                catalog: config.output, configHash: config.configHash, astropileVersion: AstroPileVersion.string,
-                inputFiles: record.inputs.count + record.rejectedFiles.count, rowsRead: rowsRead, rowsWritten: written,
-                rowsRejected: rejectedRows, rejectedRowSamples: mapRecords.flatMap(\.rejectedRowSamples),
-                rejectedFiles: rejectedFiles, partitions: plan.pixels.count, partitionsPerOrder: perOrder,
-                leafBytes: leafBytes, stageSeconds: seconds)
-            var withUnpacked = report
-            withUnpacked.unpackedInputs = mapRecords.filter { $0.unpacked == true }.map { record.inputs[$0.input].path }
-            try WorkState.write(withUnpacked, to: layout.reportFile)
-            return withUnpacked
+        let report = try run.step(ImportStage.finish) {
+            try self.finish(layout: layout, staging: try run.stagingDirectory(), leafSchema: leafSchema, plan: plan, maps: maps,
+                            partitions: partitions, histogram: histogram, leafRecords: leafRecords, output: run.output)
         }
-        try? fm.removeItem(atPath: state.root)
-        return .written(report)
+        return .written(try run.commit(report))
+    }
+
+    /// A pixel from a record, checked (a damaged record is an error, not a trap).
+    static func pixel(order: Int, index: Int64) throws -> HealpixPixel {
+        guard HealpixPixel.isValid(order: order, index: index) else {
+            throw RunError.io("the work folder's alignment names pixel (\(order), \(index)), which is not a pixel; remove the work folder to start over")
+        }
+        return HealpixPixel(order: order, index: index)
+    }
+
+    /// Writes the metadata, verifies rows and schemas, and makes the report.
+    func finish(layout: HATSLayout, staging: String, leafSchema: Schema, plan: ImportPlanRecord, maps: [MapRecord],
+                partitions: PartitionPlan, histogram: PixelHistogram, leafRecords: [ReduceRecord], output: String) throws -> ImportReport {
+        let finish = FinishStage(config: config, layout: layout, leafSchema: leafSchema, plan: partitions, histogram: histogram,
+                                 staging: staging)
+        let leafBytes = try finish.writeMetadata(leafRecords: leafRecords, inputs: plan.inputs)
+        let problems = try finish.verify()
+        let rowsRead = maps.reduce(Int64(0)) { $0 + $1.rowsRead }
+        let rowsPlaced = maps.reduce(Int64(0)) { $0 + $1.rowsPlaced }
+        let rejectedRows = maps.reduce(Int64(0)) { $0 + $1.rejectedRows }
+        let written = leafRecords.reduce(Int64(0)) { $0 + $1.rows }
+        var all = problems
+        if written != rowsPlaced { all.append("rows placed \(rowsPlaced) but \(written) written") }
+        if rowsRead != written + rejectedRows { all.append("rows read \(rowsRead) ≠ written \(written) + rejected \(rejectedRows)") }
+        guard all.isEmpty else { throw RunError.verification(all.joined(separator: "; ")) }
+        var perOrder: [String: Int] = [:]
+        for p in partitions.pixels { perOrder[String(p.order), default: 0] += 1 }
+        let rejectedFiles = plan.rejectedFiles + maps.filter { $0.status == .rejected }.map {
+            Rejection(input: plan.inputs[$0.input].path, reason: $0.error ?? "unreadable")
+        }
+        let details = ImportDetails(partitions: partitions.pixels.count, partitionsPerOrder: perOrder, leafBytes: leafBytes,
+                                    unpackedInputs: maps.filter { $0.unpacked == true }.map { plan.inputs[$0.input].path })
+        return ImportReport(pipeline: "import", output: output, configHash: config.configHash,
+                            inputs: plan.inputs.count + plan.rejectedFiles.count,
+                            counts: RunCounts(unit: "rows", read: rowsRead, written: written, rejected: rejectedRows),
+                            rejectedInputs: rejectedFiles, rejectedRecords: maps.flatMap(\.rejectedRowSamples), details: details)
     }
 
     /// Forgets mapped inputs whose spill runs are missing or unreadable (spill runs are written
-    /// without fsync, so a power cut can leave a marker whose run did not reach the disk): those
+    /// without fsync, so a power cut can leave a record whose run did not reach the disk): those
     /// inputs are mapped again.
-    static func discardDamagedRuns(_ state: WorkState, inputs: [ImportInput]) {
-        for input in inputs {
-            guard let m = WorkState.read(MapRecord.self, from: state.mapMarker(input.index)), m.status == .mapped else { continue }
-            let intact = m.runs.allSatisfy { run in
-                guard let f = try? IPCFile(path: state.runDirectory + "/" + run.file) else { return false }
-                return f.batchCount == run.batchRows.count
+    static func discardDamagedRuns(_ run: Run, _ files: ImportWorkFiles, inputs: [ImportInput]) throws {
+        let recorded = try run.store.keys(stage: ImportStage.map.rawValue)
+        for input in inputs where recorded.contains("\(input.index)") {
+            guard let data = try run.store.load(stage: ImportStage.map.rawValue, key: "\(input.index)"),
+                  let m = RecordCoding.decode(MapRecord.self, from: data), m.status == .mapped else { continue }
+            let intact = m.runs.allSatisfy { spill in
+                guard let f = try? IPCFile(path: files.runFile(spill.file)) else { return false }
+                return f.batchCount == spill.batchRows.count
             }
             if !intact {
-                AtomicFile.remove(state.mapMarker(input.index))
-                for run in m.runs { AtomicFile.remove(state.runDirectory + "/" + run.file) }
+                try run.store.remove(stage: ImportStage.map.rawValue, key: "\(input.index)")
+                for spill in m.runs { AtomicFile.remove(files.runFile(spill.file)) }
             }
         }
     }
@@ -168,82 +170,73 @@ public struct ImportPipeline {
         }
     }
 
-    /// Loads the recorded plan, or makes and records it.
-    func plan(_ state: WorkState) throws -> (ImportPlanRecord, Schema) {
-        if var record = WorkState.read(ImportPlanRecord.self, from: state.planFile),
-           FileManager.default.fileExists(atPath: state.schemaFile) {
-            if record.configHash != config.configHash && record.mapHash == config.mapHash {
-                // Only partitioning settings changed (e.g. a raised threshold after an over-threshold
-                // error): keep the mapped runs, bin and reduce again.
-                let fm = FileManager.default
-                try? fm.removeItem(atPath: state.alignmentFile)
-                try? fm.removeItem(atPath: state.reduceDirectory)
-                try? fm.removeItem(atPath: HATSLayout(root: config.output).datasetDirectory)
-                try state.createDirectories()
-                record.configHash = config.configHash
-                try WorkState.write(record, to: state.planFile)
-                if showProgress {
-                    FileHandle.standardError.write(Data("astropile: partitioning settings changed; re-using the mapped inputs in \(state.root)\n".utf8))
-                }
-            }
-            guard record.configHash == config.configHash else {
-                throw ImportError.outputConflict("the work folder \(state.root) belongs to a run with other settings (config \(record.configHash)); delete it to start over, or re-run with the same settings to continue")
-            }
-            return (record, try IPCFile(path: state.schemaFile).schema)
-        }
+    /// Finds the inputs, settles the schema and writes it to the work folder.
+    func plan(_ files: ImportWorkFiles) throws -> ImportPlanRecord {
         let planned = try ImportPlanner(config: config).plan()
-        try state.createDirectories()
-        let w = try IPCFileWriter(path: state.schemaFile, schema: planned.schema)
-        try w.close()
-        let record = ImportPlanRecord(configHash: config.configHash, mapHash: config.mapHash, inputs: planned.inputs,
-                                      rejectedFiles: planned.rejectedFiles)
-        try WorkState.write(record, to: state.planFile)
-        return (record, planned.schema)
+        do {
+            let w = try IPCFileWriter(path: files.schemaFile, schema: planned.schema)
+            try w.close()
+        } catch {
+            throw RunError.writing(files.schemaFile, error)
+        }
+        return ImportPlanRecord(inputs: planned.inputs, rejectedFiles: planned.rejectedFiles)
     }
 
-    /// Merges the per-input histograms and aligns partitions (or loads the recorded alignment).
-    func bin(_ state: WorkState, maps: [MapRecord]) throws -> (PartitionPlan, PixelHistogram) {
+    /// The per-input histograms merged at the mapping order.
+    func mergedHistogram(_ files: ImportWorkFiles, maps: [MapRecord]) throws -> PixelHistogram {
         var histogram = PixelHistogram(order: config.mappingOrder)
+        let bins = Int64(histogram.counts.count)
+        var damaged: String? = nil
         histogram.withUnsafeMutableCounts { counts in
             for m in maps where m.status == .mapped {
-                guard let data = FileManager.default.contents(atPath: state.histogramFile(m.input)) else { continue }
+                guard damaged == nil else { return }
+                guard let data = FileManager.default.contents(atPath: files.histogramFile(m.input)) else { continue }
                 data.withUnsafeBytes { raw in
                     let pairs = raw.bindMemory(to: Int64.self)
                     var i = 0
                     while i + 1 < pairs.count {
+                        guard pairs[i] >= 0, pairs[i] < bins else { damaged = files.histogramFile(m.input); return }
                         counts[Int(pairs[i])] += pairs[i + 1]
                         i += 2
                     }
                 }
             }
         }
-        if let saved = WorkState.read(AlignmentRecord.self, from: state.alignmentFile) {
-            let pixels = zip(saved.orders, saved.indices).map { HealpixPixel(order: $0, index: $1) }
-            return (try PartitionPlan(pixels: pixels, rowCounts: saved.counts, highestOrder: config.mappingOrder), histogram)
-        }
+        if let damaged { throw RunError.io("\(damaged) is damaged; remove the work folder to start over") }
+        return histogram
+    }
+
+    /// Aligns partitions to the histogram as hats does.
+    func align(_ histogram: PixelHistogram) throws -> AlignmentRecord {
         let plan: PartitionPlan
         do {
             plan = try PartitionPlan.align(histogram, config: config.alignment)
         } catch {
             throw ImportError.alignment(error)
         }
-        try WorkState.write(AlignmentRecord(orders: plan.pixels.map(\.order), indices: plan.pixels.map(\.index),
-                                            counts: plan.rowCounts, mappingOrder: config.mappingOrder), to: state.alignmentFile)
-        return (plan, histogram)
+        return AlignmentRecord(orders: plan.pixels.map(\.order), indices: plan.pixels.map(\.index), counts: plan.rowCounts,
+                               mappingOrder: config.mappingOrder)
     }
 }
 
-/// One ``RunFileCache`` per worker thread.
-final class ThreadCaches: @unchecked Sendable {
+/// One value per worker of an executor, made on first use (per-worker caches of open files).
+final class WorkerCaches<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var caches: [ObjectIdentifier: RunFileCache] = [:]
+    private var values: [Value?]
+    private let make: () -> Value
 
-    func cache() -> RunFileCache {
-        let key = ObjectIdentifier(Thread.current)
+    init(workers: Int, make: @escaping () -> Value) {
+        values = Array(repeating: nil, count: max(1, workers))
+        self.make = make
+    }
+
+    /// The value of `worker` (a worker runs one item at a time, so its value is never shared).
+    subscript(worker: Int) -> Value {
         lock.lock(); defer { lock.unlock() }
-        if let c = caches[key] { return c }
-        let c = RunFileCache()
-        caches[key] = c
-        return c
+        let w = min(max(0, worker), values.count - 1)
+        if let v = values[w] { return v }
+        let v = make()
+        values[w] = v
+        return v
     }
 }

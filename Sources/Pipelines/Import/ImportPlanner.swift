@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Table
 
 /// Plan stage: find the inputs, read every schema (headers and footers only), unify them.
@@ -8,7 +9,7 @@ struct ImportPlanner {
 
     struct Result {
         var inputs: [ImportInput]
-        var rejectedFiles: [RejectedFile]
+        var rejectedFiles: [Rejection]
         /// The unified input columns (no `_healpix_29`).
         var schema: Schema
     }
@@ -28,7 +29,7 @@ struct ImportPlanner {
         var inputs: [ImportInput] = []
         for (i, p) in paths.enumerated() {
             guard let format = config.format ?? InputFormat.detect(p) else {
-                throw ImportError.configuration("cannot tell the format of \(p) from its name; pass --format csv|parquet|fits")
+                throw RunError.configuration("cannot tell the format of \(p) from its name; pass --format csv|parquet|fits")
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? NSNumber)?.int64Value
             guard let size else { throw ImportError.noInputs([p]) }
@@ -37,7 +38,7 @@ struct ImportPlanner {
         let overrideSchema = config.columnTypes.map { types in
             Schema(types.keys.sorted().map { Field($0, types[$0]!.dataType) })
         }
-        var rejected: [RejectedFile] = []
+        var rejected: [Rejection] = []
         var schemas: [(path: String, schema: Schema)] = []
         var readable: [ImportInput] = []
         for input in inputs {
@@ -50,7 +51,7 @@ struct ImportPlanner {
                 schemas.append((input.path, applyingOverrides(reader.schema)))
                 readable.append(input)
             } catch {
-                rejected.append(RejectedFile(path: input.path, reason: "\(error)"))
+                rejected.append(Rejection(input: input.path, reason: "\(error)"))
             }
         }
         var schema: Schema
@@ -58,11 +59,11 @@ struct ImportPlanner {
             do {
                 schema = try ParquetFileReader.info(path: schemaFile).schema
             } catch {
-                throw ImportError.configuration("cannot read --schema \(schemaFile): \(error)")
+                throw RunError.configuration("cannot read --schema \(schemaFile): \(error)")
             }
             schema = Schema(schema.fields.filter { $0.name != "__index_level_0__" })
         } else if schemas.isEmpty {
-            throw ImportError.configuration("no input could be read: " + rejected.map { "\($0.path): \($0.reason)" }.joined(separator: "; "))
+            throw RunError.configuration("no input could be read: " + rejected.map { "\($0.input): \($0.reason)" }.joined(separator: "; "))
         } else {
             do {
                 schema = try SchemaUnifier.unify(schemas)
@@ -76,7 +77,7 @@ struct ImportPlanner {
             for c in [config.ra, config.dec] where !names.contains(c) { names.append(c) }
             let missing = names.filter { schema.index(of: $0) == nil }
             guard missing.isEmpty else {
-                throw ImportError.configuration("--columns names columns the inputs do not have: \(missing.joined(separator: ", "))")
+                throw RunError.configuration("--columns names columns the inputs do not have: \(missing.joined(separator: ", "))")
             }
             schema = Schema(names.map { schema.fields[schema.index(of: $0)!] })
         }
@@ -91,7 +92,7 @@ struct ImportPlanner {
         if let types = config.columnTypes {
             let unknown = types.keys.filter { schema.index(of: $0) == nil }.sorted()
             guard unknown.isEmpty else {
-                throw ImportError.configuration("--type names columns the inputs do not have: \(unknown.joined(separator: ", "))")
+                throw RunError.configuration("--type names columns the inputs do not have: \(unknown.joined(separator: ", "))")
             }
         }
         // Null-typed columns (all null everywhere) cannot be written meaningfully by every reader; keep as null.

@@ -1,15 +1,18 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
 /// Map + spill: reads one input once, in batches; computes `_healpix_29`; rejects rows without
 /// valid coordinates; sorts rows by `_healpix_29` (ties in row order) in chunks bounded by the
 /// memory budget; writes each chunk as a sorted Arrow IPC run; counts rows per pixel at the
-/// mapping order. A file that fails while being read is rejected whole: its runs are deleted.
+/// mapping order. A file that fails while being read is rejected whole: its runs are deleted. A
+/// failure to write (a full disk in the work folder) is not the input's fault: it stops the run
+/// (``RunError``), and the input is mapped again by the next run.
 struct MapStage {
     let config: ImportConfig
-    let state: WorkState
+    let files: ImportWorkFiles
     /// Unified input columns.
     let inputSchema: Schema
     /// `_healpix_29` + input columns: the leaf schema.
@@ -24,7 +27,8 @@ struct MapStage {
 
     static let healpixField = Field("_healpix_29", .int64, nullable: true)
 
-    /// Maps one input; always returns a record (mapped or rejected) unless interrupted.
+    /// Maps one input; returns its record (mapped or rejected), or throws a ``RunError`` when
+    /// interrupted or when the work folder cannot be written.
     func map(_ input: ImportInput, progress: ProgressReporter) throws -> MapRecord {
         var record = MapRecord(status: .mapped, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
                                rejectedRowSamples: [], runs: [], error: nil)
@@ -37,16 +41,26 @@ struct MapStage {
 
         func flush() throws {
             guard !pending.isEmpty else { return }
-            let run = try writeRun(pending, input: input.index, chunk: chunk, histogram: &histogram, shift: shift)
+            let run: SpillRun?
+            do {
+                run = try writeRun(pending, input: input.index, chunk: chunk, histogram: &histogram, shift: shift)
+            } catch {
+                throw RunError.writing(files.runFile("\(input.index)-\(chunk).arrow"), error)
+            }
             if let run { record.runs.append(run) }
             chunk += 1
             pending.removeAll(keepingCapacity: true)
             pendingBytes = 0
         }
+        func discardRuns() {
+            for run in record.runs { AtomicFile.remove(files.runFile(run.file)) }
+        }
 
+        let unpackTarget = InputReaders.needsUnpacking(input, config: config) ? files.unpackedFile(input.index) : nil
         do {
+            if let unpackTarget { try InputReaders.unpack(input, to: unpackTarget) }
             let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: 65_536,
-                                              selecting: config.columns == nil ? nil : inputSchema.names)
+                                              selecting: config.columns == nil ? nil : inputSchema.names, unpacked: unpackTarget)
             var rowBase: Int64 = 0
             while let raw = try reader.next() {
                 try Interruption.check()
@@ -74,27 +88,31 @@ struct MapStage {
                     record.rejectedRows += 1
                     record.rowsRead += 1
                     if record.rejectedRowSamples.count < Self.rejectedSampleLimit {
-                        record.rejectedRowSamples.append(RejectedRow(
-                            path: input.path, position: "line \(bad.line)",
+                        record.rejectedRowSamples.append(Rejection(
+                            input: input.path, position: "line \(bad.line)",
                             reason: "expected \(bad.expected) fields, found \(bad.actual): \(bad.text.prefix(200))"))
                     }
                 }
             }
-        } catch ImportError.interrupted {
-            for run in record.runs { AtomicFile.remove(state.runDirectory + "/" + run.file) }
-            throw ImportError.interrupted
+        } catch let stop as RunError {
+            // Interrupted, or the work folder could not be written: not the input's fault.
+            discardRuns()
+            throw stop
         } catch {
-            for run in record.runs { AtomicFile.remove(state.runDirectory + "/" + run.file) }
-            if let unpacked = InputReaders.unpackTarget(input, config: config) { AtomicFile.remove(unpacked) }
+            discardRuns()
+            if let unpackTarget { AtomicFile.remove(unpackTarget) }
             progress.advance(max(0, input.byteCount - reportedBytes))
             return MapRecord(status: .rejected, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
                              rejectedRowSamples: [], runs: [], error: "\(error)")
         }
         progress.advance(max(0, input.byteCount - reportedBytes))
-        try writeHistogram(histogram, input: input.index)
-        if let unpacked = InputReaders.unpackTarget(input, config: config) {
+        do { try writeHistogram(histogram, input: input.index) } catch {
+            discardRuns()
+            throw RunError.writing(files.histogramFile(input.index), error)
+        }
+        if let unpackTarget {
             record.unpacked = true
-            AtomicFile.remove(unpacked)
+            AtomicFile.remove(unpackTarget)
         }
         return record
     }
@@ -122,7 +140,7 @@ struct MapStage {
 
     /// `_healpix_29` of every row, the valid rows (nil when all are), and the rejected rows.
     func coordinates(_ batch: RecordBatch, path: String, rowBase: Int64) throws
-        -> (hpx: [Int64], valid: [Int32]?, rejected: [RejectedRow])
+        -> (hpx: [Int64], valid: [Int32]?, rejected: [Rejection])
     {
         guard let raCol = batch.column(config.ra), let decCol = batch.column(config.dec),
               let (ra, raValid) = raCol.doubles(), let (dec, decValid) = decCol.doubles() else {
@@ -130,17 +148,17 @@ struct MapStage {
         }
         let n = batch.length
         var hpx = [Int64](repeating: 0, count: n)
-        var rejected: [RejectedRow] = []
+        var rejected: [Rejection] = []
         var bad: [Int] = []
         for i in 0..<n {
             let nullCoord = (raValid.map { !$0[i] } ?? false) || (decValid.map { !$0[i] } ?? false)
             if nullCoord {
                 bad.append(i)
-                rejected.append(RejectedRow(path: path, position: "row \(rowBase + Int64(i))", reason: "ra or dec is null"))
+                rejected.append(Rejection(input: path, position: "row \(rowBase + Int64(i))", reason: "ra or dec is null"))
             } else if let problem = SkyCoordinateCheck.validate(ra: ra[i], dec: dec[i]) {
                 bad.append(i)
-                rejected.append(RejectedRow(path: path, position: "row \(rowBase + Int64(i))",
-                                            reason: "\(problem) (ra=\(ra[i]), dec=\(dec[i]))"))
+                rejected.append(Rejection(input: path, position: "row \(rowBase + Int64(i))",
+                                          reason: "\(problem) (ra=\(ra[i]), dec=\(dec[i]))"))
             }
         }
         if bad.isEmpty {
@@ -207,7 +225,7 @@ struct MapStage {
         let name = "\(input)-\(chunk).arrow"
         // Spill runs are scratch: no fsync (a killed process keeps them; after a power cut the
         // resume check finds a damaged run and maps its input again).
-        let writer = try IPCFileWriter(path: state.runDirectory + "/" + name, schema: leafSchema, durable: false)
+        let writer = try IPCFileWriter(path: files.runFile(name), schema: leafSchema, durable: false)
         var run = SpillRun(file: name, batchFirst: [], batchLast: [], batchRows: [])
         try sortedPositions.withUnsafeBufferPointer { positions in
             var start = 0
@@ -228,7 +246,7 @@ struct MapStage {
         var flat: [Int64] = []
         flat.reserveCapacity(histogram.count * 2)
         for (k, v) in histogram.sorted(by: { $0.key < $1.key }) { flat.append(k); flat.append(v) }
-        try AtomicFile.write(flat.withUnsafeBytes { Array($0) }, to: state.histogramFile(input))
+        try AtomicFile.write(flat.withUnsafeBytes { Array($0) }, to: files.histogramFile(input))
     }
 
     /// Approximate bytes held by a batch's buffers.

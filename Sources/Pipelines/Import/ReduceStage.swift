@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
@@ -8,19 +9,19 @@ import Table
 /// (input, chunk, row) order, so leaves are deterministic.
 struct ReduceStage {
     let config: ImportConfig
-    let state: WorkState
+    let files: ImportWorkFiles
     let layout: HATSLayout
     let leafSchema: Schema
     /// Runs in (input, chunk) order.
     let runs: [SpillRun]
 
-    /// Writes the leaf of `pixel`, returning its record. `files` caches this worker's open runs.
-    func reduce(_ pixel: HealpixPixel, expectedRows: Int64, files: RunFileCache) throws -> ReduceRecord {
+    /// Writes the leaf of `pixel`, returning its record. `cache` holds this worker's open runs.
+    func reduce(_ pixel: HealpixPixel, expectedRows: Int64, cache: RunFileCache) throws -> ReduceRecord {
         let range = pixel.healpix29Range
         var slices: [RecordBatch] = []
         for (r, run) in runs.enumerated() {
             for b in run.batchFirst.indices where run.batchLast[b] >= range.lowerBound && run.batchFirst[b] < range.upperBound {
-                let batch = try files.file(r, path: state.runDirectory + "/" + run.file).batch(b)
+                let batch = try cache.file(r, path: self.files.runFile(run.file)).batch(b)
                 let keys = batch.columns[0].values(Int64.self)
                 let lo = Self.lowerBound(keys, range.lowerBound)
                 let hi = Self.lowerBound(keys, range.upperBound)
@@ -29,7 +30,7 @@ struct ReduceStage {
         }
         let rows = slices.reduce(0) { $0 + $1.length }
         guard Int64(rows) == expectedRows else {
-            throw ImportError.verification("pixel \(pixel): the runs hold \(rows) rows, the histogram counted \(expectedRows)")
+            throw RunError.verification("pixel \(pixel): the runs hold \(rows) rows, the histogram counted \(expectedRows)")
         }
         try FileManager.default.createDirectory(atPath: layout.leafDirectory(pixel), withIntermediateDirectories: true)
         let path = layout.leafPath(pixel)

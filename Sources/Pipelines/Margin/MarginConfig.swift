@@ -1,4 +1,6 @@
 import Foundation
+import RunEngine
+import Sky
 
 /// Settings of `astropile margin`: which catalog, how wide a margin, where to write it.
 public struct MarginConfig: Codable, Sendable, Hashable {
@@ -13,7 +15,8 @@ public struct MarginConfig: Codable, Sendable, Hashable {
     public var catalogName: String?
     /// Worker threads; default the number of cores.
     public var jobs: Int?
-    /// Folder for resume state; default `<output>.astropile-work`.
+    /// A folder to hold the work folder instead of the output's parent (default:
+    /// `<output>.astropile-work` beside the output).
     public var tmp: String?
 
     /// A margin of `radiusArcsec` for `catalog`.
@@ -30,8 +33,7 @@ public struct MarginConfig: Codable, Sendable, Hashable {
 
     /// `<catalog>_margin_<R>arcsec`, R without a trailing `.0` (5 → `5`, 0.5 → `0.5`).
     public static func defaultOutput(catalog: String, radiusArcsec: Double) -> String {
-        let trimmed = catalog.hasSuffix("/") ? String(catalog.dropLast()) : catalog
-        return "\(trimmed)_margin_\(formatArcsec(radiusArcsec))arcsec"
+        "\(HATSLayout.trimmingTrailingSlashes(catalog))_margin_\(formatArcsec(radiusArcsec))arcsec"
     }
 
     /// A radius as written in margin folder names.
@@ -45,6 +47,19 @@ public struct MarginConfig: Codable, Sendable, Hashable {
         c.jobs = nil
         c.tmp = nil
         c.output = nil
-        return ImportConfig.canonicalHash(c)
+        return CanonicalHash.of(c)
+    }
+
+    /// Checks the settings a user gives.
+    /// - Throws: ``RunError/configuration(_:)`` naming the setting.
+    public func validate() throws {
+        guard radiusArcsec > 0, radiusArcsec.isFinite else {
+            throw RunError.configuration("the margin radius must be a positive angle, got \(radiusArcsec) arcsec")
+        }
+        guard radiusArcsec <= MarginFinder.maximumThresholdArcsec else {
+            throw RunError.configuration(
+                "a margin of \(radiusArcsec) arcsec is too wide; the largest is \(Int(MarginFinder.maximumThresholdArcsec)) arcsec")
+        }
+        if let jobs, let problem = RunOptions.problem(jobs: jobs) { throw RunError.configuration(problem) }
     }
 }

@@ -1,60 +1,69 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
-/// Resume state of a margin run: `config.json`, one map record per source partition, one
-/// reduce record per margin tile, and the shards in between.
-struct MarginWorkState: Sendable {
-    let root: String
-    var shardDirectory: String { root + "/shards" }
-    var mapDirectory: String { root + "/map" }
-    var reduceDirectory: String { root + "/reduce" }
-
-    struct MapRecord: Codable { var rowsPerTile: [Int: Int64] }
-    struct ReduceRecord: Codable { var rows: Int64 }
-
-    /// Creates the folders, or checks that an existing state belongs to the same settings.
-    func begin(hash: String) throws {
-        try WorkState.begin(root: root, hash: hash, folders: [shardDirectory, mapDirectory, reduceDirectory])
-    }
-
-    static func name(_ p: HealpixPixel) -> String { "\(p.order)-\(p.index)" }
-    func shardFolder(tile: HealpixPixel) -> String { shardDirectory + "/" + Self.name(tile) }
-    func shardPath(tile: HealpixPixel, source: HealpixPixel) -> String { shardFolder(tile: tile) + "/" + Self.name(source) + ".arrow" }
-    func mapRecord(_ source: HealpixPixel) -> MapRecord? { WorkState.read(MapRecord.self, from: mapDirectory + "/" + Self.name(source) + ".json") }
-    func writeMapRecord(_ r: MapRecord, _ source: HealpixPixel) throws { try WorkState.write(r, to: mapDirectory + "/" + Self.name(source) + ".json") }
-    func reduceRecord(_ tile: HealpixPixel) -> ReduceRecord? { WorkState.read(ReduceRecord.self, from: reduceDirectory + "/" + Self.name(tile) + ".json") }
-    func writeReduceRecord(_ r: ReduceRecord, _ tile: HealpixPixel) throws { try WorkState.write(r, to: reduceDirectory + "/" + Self.name(tile) + ".json") }
+/// The stages of a margin build, in order.
+public enum MarginStage: String, RunStage {
+    /// Stream every partition once and write its margin shards.
+    case map = "margin-map"
+    /// Concatenate each tile's shards into its leaf.
+    case reduce = "margin-reduce"
+    /// Write the HATS metadata and verify.
+    case finish = "margin-finish"
 }
 
-/// The map and reduce work of one margin run; shared by the worker threads (it holds no
-/// mutable state: each call makes its own ``MarginFinder`` copy, reader and writers).
+/// The margin build's scratch files: one Arrow IPC shard per (tile, source partition) in
+/// `<work>/shards/<tile>/<source>.arrow`.
+struct MarginShards: Sendable {
+    let root: String
+    var directory: String { root + "/shards" }
+
+    static func name(_ p: HealpixPixel) -> String { "\(p.order)-\(p.index)" }
+    func folder(tile: HealpixPixel) -> String { directory + "/" + Self.name(tile) }
+    func path(tile: HealpixPixel, source: HealpixPixel) -> String { folder(tile: tile) + "/" + Self.name(source) + ".arrow" }
+}
+
+/// The record of one mapped source partition: its rows, and the margin rows it gave each tile
+/// (by position in the tiling).
+struct MarginMapRecord: Codable, Sendable {
+    var rowsRead: Int64
+    var rowsPerTile: [Int: Int64]
+}
+
+/// The record of one margin leaf written.
+struct MarginReduceRecord: Codable, Sendable {
+    var rows: Int64
+}
+
+/// The map and reduce work of one margin run; shared by the workers (it holds no mutable state:
+/// each call makes its own ``MarginFinder`` copy, reader and writers).
 struct MarginMapper: Sendable {
     let catalog: HATSCatalog
     let tiles: PixelTree
     let finder: MarginFinder
-    let state: MarginWorkState
-    let progress: ProgressReporter
+    let shards: MarginShards
 
-    /// Streams one source partition and writes its margin shards; skipped when recorded done.
-    func map(partition source: HealpixPixel) throws {
-        if state.mapRecord(source) != nil {
-            progress.advance(Int64((try? ParquetFileReader.info(path: catalog.leafPath(source)).rows) ?? 0))
-            return
-        }
+    /// Streams one source partition and writes its margin shards.
+    func map(partition source: HealpixPixel, progress: ProgressReporter) throws -> MarginMapRecord {
         guard let own = tiles.position(containing: source.healpix29Range.lowerBound) else {
-            throw CatalogError.verification("partition \(source) is not in the tiling")
+            throw RunError.verification("partition \(source) is not in the tiling")
         }
         let path = catalog.leafPath(source)
         let reader: ParquetFileReader
-        do { reader = try ParquetFileReader(path: path) } catch { throw CatalogError.io("\(error)") }
+        do { reader = try ParquetFileReader(path: path) } catch { throw CatalogError.unreadable(path, "\(error)") }
+        let range = source.healpix29Range
         var finder = self.finder
         var writers: [Int: IPCFileWriter] = [:]
         var counts: [Int: Int64] = [:]
         var targets: [Int] = []
+        var rowsRead: Int64 = 0
         defer { for w in writers.values { try? w.close() } }
-        while let batch = try reader.next() {
+        while true {
+            let next: RecordBatch?
+            do { next = try reader.next() } catch { throw CatalogError.unreadable(path, "\(error)") }
+            guard let batch = next else { break }
             try Interruption.check()
             guard let hpxColumn = batch.column(catalog.healpixColumn), hpxColumn.type == .int64 else {
                 throw CatalogError.notACatalog(catalog.root, "\(path) has no int64 column \(catalog.healpixColumn)")
@@ -66,59 +75,65 @@ struct MarginMapper: Sendable {
             let hpx = hpxColumn.values(Int64.self)
             var perTile: [Int: [Int64]] = [:]
             for i in 0..<batch.length {
+                // A row without a position (null, NaN, |dec| > 90) is in no margin.
                 if let raValid, !raValid[i] { continue }
                 if let decValid, !decValid[i] { continue }
+                guard SkyCoordinateCheck.validate(ra: ra[i], dec: dec[i]) == nil else { continue }
+                guard range.contains(hpx[i]) else {
+                    throw CatalogError.notACatalog(catalog.root, "\(path) row \(rowsRead + Int64(i)): \(catalog.healpixColumn) = \(hpx[i]) is outside its partition \(source)")
+                }
                 targets.removeAll(keepingCapacity: true)
                 finder.targets(ownTile: own, healpix29: hpx[i], ra: ra[i], dec: dec[i], into: &targets)
                 for t in targets { perTile[t, default: []].append(Int64(i)) }
             }
+            rowsRead += Int64(batch.length)
             if !perTile.isEmpty {
                 let table = try ChunkedTable([batch], schema: batch.schema)
                 for (tile, indices) in perTile.sorted(by: { $0.key < $1.key }) {
                     let rows = try indices.withUnsafeBufferPointer { try table.take($0) }
-                    if writers[tile] == nil {
-                        let tilePixel = tiles.pixels[tile]
-                        try FileManager.default.createDirectory(atPath: state.shardFolder(tile: tilePixel), withIntermediateDirectories: true)
-                        writers[tile] = try IPCFileWriter(path: state.shardPath(tile: tilePixel, source: source), schema: batch.schema,
-                                                          durable: false)
-                    }
-                    try writers[tile]!.write(rows)
+                    let tilePixel = tiles.pixels[tile]
+                    let shard = shards.path(tile: tilePixel, source: source)
+                    do {
+                        if writers[tile] == nil {
+                            try FileManager.default.createDirectory(atPath: shards.folder(tile: tilePixel), withIntermediateDirectories: true)
+                            writers[tile] = try IPCFileWriter(path: shard, schema: batch.schema, durable: false)
+                        }
+                        try writers[tile]?.write(rows)
+                    } catch { throw RunError.writing(shard, error) }
                     counts[tile, default: 0] += Int64(indices.count)
                 }
             }
             progress.advance(Int64(batch.length))
         }
         for (tile, w) in writers.sorted(by: { $0.key < $1.key }) {
-            try w.close()
+            do { try w.close() } catch { throw RunError.writing(shards.path(tile: tiles.pixels[tile], source: source), error) }
             writers[tile] = nil
         }
-        try state.writeMapRecord(MarginWorkState.MapRecord(rowsPerTile: counts), source)
-        CrashHook.completed("margin-map")
+        return MarginMapRecord(rowsRead: rowsRead, rowsPerTile: counts)
     }
 
-    /// Writes the leaf of one margin tile from its shards (in sky order); returns its rows.
-    func reduce(tile: HealpixPixel, tilePosition: Int, sources: [HealpixPixel], layout: HATSLayout) throws -> Int64 {
-        if let done = state.reduceRecord(tile), FileManager.default.fileExists(atPath: layout.leafPath(tile)) {
-            return done.rows
-        }
-        try Interruption.check()
-        try FileManager.default.createDirectory(atPath: layout.leafDirectory(tile), withIntermediateDirectories: true)
-        var writer: ParquetFileWriter? = nil
-        var rows: Int64 = 0
-        var options = ParquetWriteOptions()
-        options.sortedByFirstColumn = true
-        for source in sources {
-            let file = try IPCFile(path: state.shardPath(tile: tile, source: source))
-            if writer == nil { writer = try ParquetFileWriter(path: layout.leafPath(tile), schema: file.schema, options: options) }
-            for b in 0..<file.batchCount {
-                let batch = try file.batch(b)
-                try writer!.write(batch)
-                rows += Int64(batch.length)
+    /// Writes the leaf of one margin tile from its shards (in sky order).
+    func reduce(tile: HealpixPixel, sources: [HealpixPixel], layout: HATSLayout) throws -> MarginReduceRecord {
+        do {
+            try FileManager.default.createDirectory(atPath: layout.leafDirectory(tile), withIntermediateDirectories: true)
+            var writer: ParquetFileWriter? = nil
+            var rows: Int64 = 0
+            var options = ParquetWriteOptions()
+            options.sortedByFirstColumn = true
+            for source in sources {
+                try Interruption.check()
+                let file = try IPCFile(path: shards.path(tile: tile, source: source))
+                if writer == nil { writer = try ParquetFileWriter(path: layout.leafPath(tile), schema: file.schema, options: options) }
+                for b in 0..<file.batchCount {
+                    let batch = try file.batch(b)
+                    try writer?.write(batch)
+                    rows += Int64(batch.length)
+                }
             }
+            try writer?.close()
+            return MarginReduceRecord(rows: rows)
+        } catch let e as RunError { throw e } catch {
+            throw RunError.writing(layout.leafPath(tile), error)
         }
-        try writer?.close()
-        try state.writeReduceRecord(MarginWorkState.ReduceRecord(rows: rows), tile)
-        CrashHook.completed("margin-reduce")
-        return rows
     }
 }

@@ -1,14 +1,14 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
-/// What a margin run did.
-public struct MarginReport: Codable, Sendable {
+/// What a margin build wrote beyond the common counts (rows read from the catalog, margin rows
+/// written — a row near several partitions counts once per partition).
+public struct MarginDetails: Codable, Sendable, Hashable {
     /// The primary catalog.
     public var catalog: String
-    /// The margin catalog written.
-    public var output: String
     /// The threshold, arcseconds.
     public var radiusArcsec: Double
     /// Partitions of the primary catalog read.
@@ -16,19 +16,16 @@ public struct MarginReport: Codable, Sendable {
     /// Partitions of the margin catalog (tiles with at least one margin row, including tiles
     /// where the primary catalog has no partition).
     public var marginPartitions: Int
-    /// Rows in the margin catalog (a row near several partitions counts once per partition).
-    public var rows: Int64
     /// The order of the search cells.
     public var cellOrder: Int
-    /// Wall time, seconds.
-    public var seconds: Double
-    /// True when the output was already complete and nothing was done.
-    public var alreadyComplete: Bool
 }
 
-/// `astropile margin`: writes a HATS margin catalog of a catalog.
+/// What a margin run did (`astropile_report.json` in the margin catalog).
+public typealias MarginReport = RunReport<MarginDetails>
+
+/// `astropile margin`: writes a HATS margin catalog of a catalog, on the run engine.
 ///
-/// Stages, each recorded in `<output>.astropile-work/` so that a stopped run continues:
+/// Stages (``MarginStage``), each item recorded in the work folder so that a stopped run continues:
 /// 1. **map** — every partition is streamed once; each row's distance to the neighbouring tiles
 ///    (partitions and the pixels of the complement) is measured by ``MarginFinder``, and the rows
 ///    within the threshold are appended to one Arrow IPC shard per (tile, source partition);
@@ -38,97 +35,78 @@ public struct MarginReport: Codable, Sendable {
 ///    `dataproduct_type=margin`, `hats_margin_threshold` and `hats_primary_table_url`.
 public enum MarginPipeline {
     /// Runs (or continues) the margin build described by `config`.
-    public static func run(_ config: MarginConfig, progress: Bool = true) throws -> MarginReport {
-        let start = Date()
-        guard config.radiusArcsec > 0, config.radiusArcsec.isFinite else {
-            throw CatalogError.configuration("the margin radius must be a positive angle, got \(config.radiusArcsec) arcsec")
-        }
-        guard config.radiusArcsec <= MarginFinder.maximumThresholdArcsec else {
-            throw CatalogError.configuration(
-                "a margin of \(config.radiusArcsec) arcsec is too wide; the largest is \(Int(MarginFinder.maximumThresholdArcsec)) arcsec")
-        }
+    public static func run(_ config: MarginConfig, progress: Bool = true) throws -> RunOutcome<MarginDetails> {
+        try config.validate()
         let catalog = try HATSCatalog.open(config.catalog)
         if let type = catalog.type, type == .margin || type == .index {
-            throw CatalogError.configuration("\(catalog.root) is a \(type.rawValue) catalog; margins are built from object or source catalogs")
+            throw RunError.configuration("\(catalog.root) is a \(type.rawValue) catalog; margins are built from object or source catalogs")
         }
         let outputRoot = config.resolvedOutput
-        let layout = HATSLayout(root: outputRoot)
-        let work = config.tmp ?? outputRoot + ".astropile-work"
-        let hash = config.configHash
-        let fm = FileManager.default
-
-        if fm.fileExists(atPath: layout.propertiesFile), !fm.fileExists(atPath: work) {
-            let existing = try HATSCatalog.open(outputRoot)
-            guard existing.property("astropile_config_hash") == hash else {
-                throw CatalogError.outputConflict("\(outputRoot) already holds a catalog made with other settings; remove it or choose another --output")
-            }
-            return MarginReport(catalog: catalog.root, output: outputRoot, radiusArcsec: config.radiusArcsec,
-                                sourcePartitions: catalog.partitions.count, marginPartitions: existing.partitions.count,
-                                rows: existing.rowCount ?? 0, cellOrder: MarginFinder.cellOrder(thresholdArcsec: config.radiusArcsec) ?? 0,
-                                seconds: Date().timeIntervalSince(start), alreadyComplete: true)
+        let run: Run
+        switch try Run.begin(pipeline: "margin", output: outputRoot, configHash: config.configHash, stages: MarginStage.self,
+                             options: RunOptions(jobs: config.jobs, tmp: config.tmp, progress: progress), details: MarginDetails.self) {
+        case .complete(let report): return .alreadyComplete(report)
+        case .started(let r): run = r
         }
-        let state = MarginWorkState(root: work)
-        try state.begin(hash: hash)
-
+        let layout = HATSLayout(root: run.folder.output)
         let positives = catalog.partitions.pixels
         let tiles: PixelTree
         do { tiles = try PixelTree(positives + catalog.partitions.complement()) } catch {
             throw CatalogError.notACatalog(catalog.root, "\(error)")
         }
-        let finder = MarginFinder(tiles: tiles, thresholdArcsec: config.radiusArcsec)
-        let jobs = config.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        guard let finder = MarginFinder(tiles: tiles, thresholdArcsec: config.radiusArcsec) else {
+            throw RunError.configuration("a margin of \(config.radiusArcsec) arcsec is not possible")
+        }
+        let mapper = MarginMapper(catalog: catalog, tiles: tiles, finder: finder, shards: MarginShards(root: run.folder.path))
 
         // Map.
-        let totalRows = catalog.rowCount
-        let mapProgress = ProgressReporter(stage: "margin map", unit: "rows", total: totalRows, enabled: progress)
-        let mapper = MarginMapper(catalog: catalog, tiles: tiles, finder: finder, state: state, progress: mapProgress)
-        try WorkerPool.run(count: positives.count, jobs: jobs) { i in try mapper.map(partition: positives[i]) }
-        mapProgress.finish()
+        let maps = try run.stage(MarginStage.map, items: positives, key: MarginShards.name,
+                                 progress: StageProgress(unit: "rows", total: catalog.rowCount) { _, r in r.rowsRead }) { source, context in
+            try mapper.map(partition: source, progress: context.progress)
+        }
 
         // Reduce.
         var shardsByTile: [Int: [HealpixPixel]] = [:]
-        for source in positives {
-            guard let record = state.mapRecord(source) else {
-                throw CatalogError.verification("partition \(source) has no map record")
+        for (source, record) in zip(positives, maps) {
+            for (tile, rows) in record.rowsPerTile where rows > 0 {
+                guard tiles.pixels.indices.contains(tile) else {
+                    throw RunError.io("the work folder's record of partition \(source) names tile \(tile), which does not exist; remove \(run.folder.path) to start over")
+                }
+                shardsByTile[tile, default: []].append(source)
             }
-            for (tile, rows) in record.rowsPerTile where rows > 0 { shardsByTile[tile, default: []].append(source) }
         }
         let targets = shardsByTile.keys.sorted()
         let sourcesByTile = shardsByTile
-        let reduceProgress = ProgressReporter(stage: "margin reduce", unit: "partitions", total: Int64(targets.count), enabled: progress)
-        let leaves = LeafCollector()
-        try WorkerPool.run(count: targets.count, jobs: jobs) { k in
-            let tile = tiles.pixels[targets[k]]
-            let rows = try mapper.reduce(tile: tile, tilePosition: targets[k], sources: sourcesByTile[targets[k]]!.sorted(), layout: layout)
-            leaves.add(HATSCatalogWriter.Leaf(pixel: tile, rows: rows))
-            reduceProgress.advance(1)
+        let reduced = try run.stage(MarginStage.reduce, items: targets, key: { MarginShards.name(tiles.pixels[$0]) },
+                                    progress: StageProgress(unit: "partitions", total: Int64(targets.count)) { _, _ in 1 }) { tile, context in
+            let r = try mapper.reduce(tile: tiles.pixels[tile], sources: (sourcesByTile[tile] ?? []).sorted(), layout: layout)
+            context.progress.advance(1)
+            return r
         }
-        reduceProgress.finish()
 
         // Finish.
-        let writer = HATSCatalogWriter(layout: layout)
-        let written = leaves.all
-        let schema = try catalog.schema()
-        try fm.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
-        let name = config.catalogName ?? URL(fileURLWithPath: outputRoot).lastPathComponent
-        try writer.finish(leaves: written, schema: schema, name: name, type: .margin, ra: catalog.raColumn, dec: catalog.decColumn,
-                          properties: [("hats_primary_table_url", catalog.absoluteRoot),
-                                       ("hats_margin_threshold", String(config.radiusArcsec)),
-                                       ("astropile_config_hash", hash)])
-        let problems = try writer.verify(leaves: written)
-        guard problems.isEmpty else { throw CatalogError.verification(problems.prefix(5).joined(separator: "; ")) }
-        try? fm.removeItem(atPath: work)
-        return MarginReport(catalog: catalog.root, output: outputRoot, radiusArcsec: config.radiusArcsec,
-                            sourcePartitions: positives.count, marginPartitions: written.count,
-                            rows: written.reduce(0) { $0 + $1.rows }, cellOrder: finder.cellOrder,
-                            seconds: Date().timeIntervalSince(start), alreadyComplete: false)
+        let report = try run.step(MarginStage.finish) { () -> MarginReport in
+            let leaves = zip(targets, reduced).map { HATSCatalogWriter.Leaf(pixel: tiles.pixels[$0], rows: $1.rows) }
+            let writer = HATSCatalogWriter(layout: layout)
+            let schema = try catalog.schema()
+            let name = config.catalogName ?? URL(fileURLWithPath: layout.root).lastPathComponent
+            do {
+                try FileManager.default.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
+                try writer.finish(leaves: leaves, schema: schema, name: name, type: .margin, ra: catalog.raColumn, dec: catalog.decColumn,
+                                  properties: [("hats_primary_table_url", catalog.absoluteRoot),
+                                               ("hats_margin_threshold", String(config.radiusArcsec)),
+                                               ("astropile_config_hash", config.configHash)],
+                                  propertiesDirectory: try run.stagingDirectory())
+            } catch let e as RunError { throw e } catch { throw RunError.writing(layout.root, error) }
+            let problems = try writer.verify(leaves: leaves)
+            guard problems.isEmpty else { throw RunError.verification(problems.prefix(5).joined(separator: "; ")) }
+            let details = MarginDetails(catalog: catalog.root, radiusArcsec: config.radiusArcsec, sourcePartitions: positives.count,
+                                        marginPartitions: leaves.count, cellOrder: finder.cellOrder)
+            return MarginReport(pipeline: "margin", output: run.output, configHash: config.configHash, inputs: positives.count,
+                                counts: RunCounts(unit: "rows", read: maps.reduce(0) { $0 + $1.rowsRead },
+                                                  written: leaves.reduce(0) { $0 + $1.rows }),
+                                details: details)
+        }
+        return .written(try run.commit(report))
     }
-}
-
-/// Leaves finished by worker threads.
-final class LeafCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var leaves: [HATSCatalogWriter.Leaf] = []
-    func add(_ leaf: HATSCatalogWriter.Leaf) { lock.lock(); leaves.append(leaf); lock.unlock() }
-    var all: [HATSCatalogWriter.Leaf] { lock.lock(); defer { lock.unlock() }; return leaves.sorted { $0.pixel < $1.pixel } }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
@@ -39,6 +40,7 @@ public enum CatalogQuery {
     /// Selects the rows of `catalog` in `region`, keeping `columns` (all when `nil`).
     public static func region(_ region: SkyRegion, in catalogPath: String, columns: [String]? = nil,
                               output: QueryOutput) throws -> QueryReport {
+        if let problem = region.problem { throw RunError.configuration(problem) }
         let catalog = try HATSCatalog.open(catalogPath)
         // Coverage at a coarser order than a partition is still a superset of the region, so the
         // order is chosen by the region's size alone (at most ~20k pixels).
@@ -49,8 +51,11 @@ public enum CatalogQuery {
         let sink = try QuerySink(output: output, schema: Schema(readColumns.map { schema.fields[schema.index(of: $0)!] }))
         var report = QueryReport(rows: 0, partitions: catalog.partitions.count, partitionsRead: 0, rowGroups: 0, rowGroupsRead: 0)
         for pixel in catalog.partitions.pixels where intersects(ranges, pixel.healpix29Range) {
+            try Interruption.check()
             let path = catalog.leafPath(pixel)
-            let (stats, groupRows) = try ParquetFileReader.rowGroupStatistics(path: path, column: catalog.healpixColumn)
+            let (stats, groupRows) = try CatalogError.reading(path) {
+                try ParquetFileReader.rowGroupStatistics(path: path, column: catalog.healpixColumn)
+            }
             var groups: [Int]
             if case .integer(let r) = stats {
                 groups = r.indices.filter { intersects(ranges, r[$0].lowerBound ..< r[$0].upperBound &+ 1) }
@@ -61,8 +66,8 @@ public enum CatalogQuery {
             report.rowGroups += groupRows.count
             report.rowGroupsRead += groups.count
             guard !groups.isEmpty else { continue }
-            let reader = try ParquetFileReader(path: path, columns: readColumns, rowGroups: groups)
-            while let batch = try reader.next() {
+            let reader = try CatalogError.reading(path) { try ParquetFileReader(path: path, columns: readColumns, rowGroups: groups) }
+            while let batch = try CatalogError.reading(path, { try reader.next() }) {
                 guard let (ra, raValid) = batch.column(catalog.raColumn)?.doubles(),
                       let (dec, decValid) = batch.column(catalog.decColumn)?.doubles() else {
                     throw CatalogError.notACatalog(catalog.root, "\(path): \(catalog.raColumn)/\(catalog.decColumn) are not numeric")
@@ -109,7 +114,7 @@ public enum CatalogQuery {
     static func selectedColumns(_ wanted: [String]?, required: [String], schema: Schema, root: String) throws -> [String] {
         guard let wanted else { return schema.names }
         for name in wanted where schema.index(of: name) == nil {
-            throw CatalogError.configuration("\(root) has no column \(name) (columns: \(schema.names.joined(separator: ", ")))")
+            throw RunError.configuration("\(root) has no column \(name) (columns: \(schema.names.joined(separator: ", ")))")
         }
         let keep = Set(wanted + required)
         return schema.names.filter { keep.contains($0) }

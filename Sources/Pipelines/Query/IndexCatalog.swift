@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import RunEngine
 import Sky
 import Table
 
@@ -81,15 +82,20 @@ public enum IndexCatalog {
         let root = output ?? defaultPath(catalog: catalog.root, column: column)
         let schema = try catalog.schema()
         guard let field = schema.fields.first(where: { $0.name == column }) else {
-            throw CatalogError.configuration("\(catalog.root) has no column \(column)")
+            throw RunError.configuration("\(catalog.root) has no column \(column)")
         }
+        // The index is complete when its properties exist: an older index being rebuilt is not.
+        let layout = HATSLayout(root: root)
+        AtomicFile.remove(layout.propertiesFile)
+        AtomicFile.remove(layout.legacyPropertiesFile)
         var ints: [Int64] = [], strings: [String] = [], orders: [UInt8] = [], pixels: [UInt64] = []
         var isString = false
         for pixel in catalog.partitions.pixels {
+            try Interruption.check()
             let reader = try ParquetFileReader(path: catalog.leafPath(pixel), columns: [column])
             while let batch = try reader.next() {
                 guard let ids = try IdentifierColumn.read(batch, column) else {
-                    throw CatalogError.configuration("column \(column) has type \(field.type); only integer and string columns can be indexed")
+                    throw RunError.configuration("column \(column) has type \(field.type); only integer and string columns can be indexed")
                 }
                 var seen = Set<LookupValue>()  // one index row per (value, partition)
                 for i in 0..<ids.count {
@@ -119,7 +125,6 @@ public enum IndexCatalog {
         options.sortedByFirstColumn = true
         let file = root + "/dataset/index/part.0.parquet"
         try ParquetFileWriter.write([batch], schema: outSchema, to: file, options: options)
-        let layout = HATSLayout(root: root)
         try ParquetFileWriter.writeDatasetMetadata(leaves: [(path: file, relativePath: "index/part.0.parquet")], schema: outSchema,
                                                    metadataPath: layout.metadataFile, commonMetadataPath: layout.commonMetadataFile)
         try HATSCatalogWriter.writeProperties([
@@ -131,7 +136,7 @@ public enum IndexCatalog {
             ("hats_builder", "astropile v\(AstroPileVersion.string)"),
             ("hats_creation_date", UTCTime.hatsMinute()),
             ("hats_version", "v1.0"),
-        ], layout: layout)
+        ], directory: root)
         return root
     }
 }

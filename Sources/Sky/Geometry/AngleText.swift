@@ -37,6 +37,7 @@ public enum AngleText {
         let unit = String(t[numberEnd...]).trimmedOfSpaces().lowercased()
         guard !unit.isEmpty else { throw .missingUnit(text) }
         guard let scale = arcsecondsPerUnit[unit] else { throw .unknownUnit(text) }
+        guard (value * scale).isFinite else { throw .notANumber(text) }
         return value * scale
     }
 

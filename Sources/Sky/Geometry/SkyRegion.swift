@@ -7,6 +7,23 @@ public enum SkyRegion: Codable, Sendable, Hashable {
     /// when `raMin > raMax` (RA is compared after wrapping into [0°, 360°)).
     case box(raMin: Double, raMax: Double, decMin: Double, decMax: Double)
 
+    /// What is wrong with the region's numbers, or `nil` when they are usable: finite values,
+    /// declinations in [-90°, 90°] (box: min ≤ max), a cone radius in (0°, 180°].
+    public var problem: String? {
+        switch self {
+        case .cone(let ra, let dec, let radius):
+            guard ra.isFinite else { return "the cone's RA must be finite" }
+            guard dec.isFinite, (-90...90).contains(dec) else { return "the cone's Dec must be in [-90, 90]" }
+            guard radius.isFinite, radius > 0, radius <= 180 else { return "the cone's radius must be above 0 and at most 180 deg" }
+        case .box(let raMin, let raMax, let decMin, let decMax):
+            guard raMin.isFinite, raMax.isFinite else { return "the box's RA limits must be finite" }
+            guard decMin.isFinite, decMax.isFinite, -90 <= decMin, decMin <= decMax, decMax <= 90 else {
+                return "the box's Dec limits must satisfy -90 <= min <= max <= 90"
+            }
+        }
+        return nil
+    }
+
     /// Whether (`ra`, `dec`) lies in the region.
     @inline(__always)
     public func contains(ra: Double, dec: Double) -> Bool {

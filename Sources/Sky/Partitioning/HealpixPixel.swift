@@ -21,6 +21,13 @@ public struct HealpixPixel: Hashable, Comparable, Sendable, CustomStringConverti
         self.index = index
     }
 
+    /// A pixel from untrusted numbers (a file name, a CSV line): `nil` unless both are in range.
+    public init?(checkedOrder order: Int, index: Int64) {
+        guard Self.isValid(order: order, index: index) else { return nil }
+        self.order = order
+        self.index = index
+    }
+
     /// Whether `order` is in `0...29` and `index` is a pixel index at that order.
     public static func isValid(order: Int, index: Int64) -> Bool {
         (0...maxOrder).contains(order) && index >= 0 && index < pixelCount(order: order)

@@ -34,15 +34,14 @@ public struct MarginFinder: Sendable {
     private var cachedOwnTile: Int = -1
     private var cached: [Candidate] = []
 
-    /// A finder for `tiles` (which should cover the sphere) and a threshold in arcseconds.
-    /// - Precondition: `0 < thresholdArcsec`, and small enough that some order has cells ≥ 3× as wide.
-    public init(tiles: PixelTree, thresholdArcsec: Double) {
-        precondition(thresholdArcsec > 0, "margin threshold must be positive")
+    /// A finder for `tiles` (which should cover the sphere) and a threshold in arcseconds; `nil`
+    /// unless `0 < thresholdArcsec ≤` ``maximumThresholdArcsec`` (some order has cells ≥ 3× as wide).
+    public init?(tiles: PixelTree, thresholdArcsec: Double) {
+        guard thresholdArcsec > 0, thresholdArcsec.isFinite, let order = Self.cellOrder(thresholdArcsec: thresholdArcsec) else {
+            return nil
+        }
         self.tiles = tiles
         self.thresholdDegrees = thresholdArcsec / 3600
-        guard let order = Self.cellOrder(thresholdArcsec: thresholdArcsec) else {
-            preconditionFailure("margin threshold \(thresholdArcsec) arcsec is too large")
-        }
         self.cellOrder = order
     }
 

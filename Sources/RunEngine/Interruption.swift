@@ -1,7 +1,11 @@
 import Foundation
 
 /// Process-wide Ctrl-C flag: the first SIGINT/SIGTERM asks every stage to stop at the next
-/// batch boundary (state already recorded stays valid, so the run resumes); a second one exits.
+/// batch boundary (state already recorded stays valid, so the run resumes); a second one exits
+/// at once with ``ExitStatus/interrupted`` (130).
+///
+/// The executor checks it between work items and the run between stages; long work items check
+/// it between batches with ``check()``.
 public enum Interruption {
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
 
@@ -11,7 +15,7 @@ public enum Interruption {
     /// Installs the SIGINT/SIGTERM handlers (the CLI calls this once).
     public static func install() {
         let handler: @convention(c) (Int32) -> Void = { _ in
-            if Interruption.flag != 0 { _exit(130) }
+            if Interruption.flag != 0 { _exit(ExitStatus.interrupted.rawValue) }
             Interruption.flag = 1
             let msg = "\nastropile: stopping after the current batch (Ctrl-C again to exit now)\n"
             _ = msg.withCString { write(2, $0, strlen($0)) }
@@ -26,8 +30,8 @@ public enum Interruption {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    /// Throws ``ImportError/interrupted`` if an interrupt was received.
-    static func check() throws {
-        if requested { throw ImportError.interrupted }
+    /// Throws ``RunError/interrupted`` if an interrupt was received.
+    public static func check() throws {
+        if requested { throw RunError.interrupted }
     }
 }
