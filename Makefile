@@ -7,7 +7,7 @@ VENV := .venv
 APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test bench bench-crossmatch bench-fetch clean
+.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine clean
 
 setup: apt venv
 
@@ -55,9 +55,14 @@ demo: build-release
 	  --min-radius 1mas --suffixes _a,_b --output demo-output/source_pairs_10arcsec
 	.build/release/astropile cone demo-output/small_sky_source --ra 301.5 --dec -59.5 --radius 5arcmin --count
 
-test: setup
+test: setup lint
 	swift build --build-tests
 	swift test --skip-build
+
+# No trap on a path data or an option can reach: every precondition/assert/try!/as! in Sources/
+# carries an `// invariant:` comment saying why (scripts/lint-invariants.sh).
+lint:
+	scripts/lint-invariants.sh
 
 bench: build-release
 	bench/import/run.sh
@@ -67,6 +72,10 @@ bench-crossmatch: build-release
 
 bench-fetch: build-release
 	bench/fetch/run.sh
+
+# Two builds on the same inputs: BEFORE=path/to/astropile (e.g. a release build of an older commit).
+bench-engine: build-release
+	$(VENV)/bin/python bench/engine/compare.py --before $(BEFORE) --after .build/release/astropile
 
 clean:
 	rm -rf .build demo-output

@@ -78,6 +78,7 @@ public struct FileCompletionStore: CompletionStore {
 
     /// The inverse of ``safeName(_:)``.
     static func originalName(_ safe: String) -> String {
+        if safe == "%" { return "" }
         var bytes: [UInt8] = []
         var i = safe.utf8.startIndex
         let u = safe.utf8

@@ -73,7 +73,7 @@ public final class Run: @unchecked Sendable {
         let reportPath = Self.reportPath(output: folder.output)
         if let data = fm.contents(atPath: reportPath) {
             guard let header = RecordCoding.decode(ReportHeader.self, from: data) else {
-                throw RunError.outputConflict("\(reportPath) is damaged; remove \(output) to make it again")
+                throw RunError.outputConflict("\(reportPath) is damaged or was written by an older AstroPile; remove \(output) to make it again")
             }
             guard header.pipeline == pipeline, header.configHash == configHash else {
                 throw RunError.outputConflict("\(output) already holds \(header.pipeline == pipeline ? "an output" : "the output of astropile \(header.pipeline)") made with other settings (config \(header.configHash)); choose another --output or remove it")
@@ -252,6 +252,9 @@ public final class Run: @unchecked Sendable {
         r.stageSeconds = stageSeconds
         r.output = output
         let fm = FileManager.default
+        do { try fm.createDirectory(atPath: folder.output, withIntermediateDirectories: true) } catch {
+            throw RunError.writing(folder.output, error)
+        }
         let staged = folder.file("commit")
         if let names = try? fm.contentsOfDirectory(atPath: staged) {
             for name in names.sorted() where !name.contains(".tmp-") {

@@ -19,6 +19,7 @@ public final class ArrayData: @unchecked Sendable {
 
     /// Creates array data; `buffers.count` must equal `type.bufferCount`.
     public init(type: DataType, length: Int, nullCount: Int?, offset: Int = 0, buffers: [Buffer?], children: [ArrayData] = []) {
+        // invariant: callers switch on the column's type before reading values; buffers come from Arrow's validated C data or AstroPile's own builders.
         precondition(buffers.count == type.bufferCount, "\(type) needs \(type.bufferCount) buffers, got \(buffers.count)")
         self.type = type
         self.length = length
@@ -40,6 +41,7 @@ public final class ArrayData: @unchecked Sendable {
 
     /// The values of a fixed-width column as `T`, offset applied (`length` elements).
     public func values<T>(_: T.Type) -> UnsafeBufferPointer<T> {
+        // invariant: callers switch on the column's type before reading values; buffers come from Arrow's validated C data or AstroPile's own builders.
         precondition(buffers.count >= 2, "values(_:) needs a fixed-width type, not \(type)")
         guard let b = buffers[1], let base = b.base else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: base.assumingMemoryBound(to: T.self) + offset, count: length)
@@ -47,6 +49,7 @@ public final class ArrayData: @unchecked Sendable {
 
     /// A zero-copy view of elements `range`.
     public func slice(_ range: Range<Int>) -> ArrayData {
+        // invariant: callers switch on the column's type before reading values; buffers come from Arrow's validated C data or AstroPile's own builders.
         precondition(range.lowerBound >= 0 && range.upperBound <= length)
         return ArrayData(type: type, length: range.count, nullCount: nullCount == 0 ? 0 : nil,
                          offset: offset + range.lowerBound, buffers: buffers, children: children)
@@ -86,6 +89,7 @@ public final class ArrayData: @unchecked Sendable {
 extension ArrayData {
     /// A non-null fixed-width column from `values`.
     public static func primitive<T: BitwiseCopyable>(_ type: DataType, _ values: [T]) -> ArrayData {
+        // invariant: callers switch on the column's type before reading values; buffers come from Arrow's validated C data or AstroPile's own builders.
         precondition(type.byteWidth == MemoryLayout<T>.stride, "\(T.self) does not match \(type)")
         return ArrayData(type: type, length: values.count, nullCount: 0, buffers: [nil, Buffer(copying: values)])
     }
@@ -126,6 +130,7 @@ extension ArrayData {
             let o = buffers[1]!.base!.assumingMemoryBound(to: Int64.self)
             (start, end) = (Int(o[offset + i]), Int(o[offset + i + 1]))
         default:
+            // invariant: callers switch on the column's type before reading values; buffers come from Arrow's validated C data or AstroPile's own builders.
             preconditionFailure("string(at:) on \(type)")
         }
         guard end > start, let data = buffers[2]?.base else { return "" }

@@ -9,6 +9,7 @@ public struct RecordBatch: Sendable {
 
     /// Creates a batch; every column must have `length` elements.
     public init(schema: Schema, columns: [ArrayData], length: Int) {
+        // invariant: batches are assembled by AstroPile from columns it made for the schema.
         precondition(schema.fields.count == columns.count, "schema has \(schema.fields.count) fields, batch \(columns.count) columns")
         precondition(columns.allSatisfy { $0.length == length }, "columns of unequal length")
         self.schema = schema

@@ -16,7 +16,7 @@ import TestSupport
             $0.columnTypes = ["ra": .float32, "empty": .string]
             $0.highestOrder = 1
         }
-        #expect(report.rowsWritten == 3)
+        #expect(report.counts.written == 3)
         let fields = try ParquetFileReader.info(path: layout.commonMetadataFile).schema.fields
         #expect(fields.map(\.name) == ["_healpix_29", "name", "ra", "empty", "dec"])
         #expect(fields.first { $0.name == "ra" }?.type == .float32)

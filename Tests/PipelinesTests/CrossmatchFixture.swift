@@ -42,7 +42,7 @@ final class CrossmatchFixture: Sendable {
         guard case .written = try ImportPipeline(config: r, showProgress: false).run() else { throw TestSupportError("right import") }
         var m = MarginConfig(catalog: right, radiusArcsec: 1)
         m.jobs = 2
-        margin = try MarginPipeline.run(m, progress: false).output
+        margin = try MarginPipeline.run(m, progress: false).report.output
     }
 
     /// Writes left.parquet and right.parquet (columns id, ra, dec, mag) into argv[1].

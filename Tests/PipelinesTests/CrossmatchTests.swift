@@ -70,27 +70,27 @@ print(json.dumps({"expected": int(len(ek)), "got": int(len(gk)), "rows": T.num_r
         var c = CrossmatchConfig(left: f.left, right: f.right, output: f.dir + "/x_all", radiusArcsec: 1)
         c.mode = .allPairs
         c.jobs = 2
-        let report = try CrossmatchPipeline.run(c, progress: false)
+        let report = try CrossmatchPipeline.run(c, progress: false).report
         let v = try Self.verdict(f, output: c.output, mode: "all")
         #expect(v.expected > f.rows / 3, "the fixture should have many pairs")
         #expect(v.nmissing == 0, "pairs astropy finds but AstroPile lost: \(v.missing)")
         #expect(v.nextra == 0, "pairs AstroPile found that astropy does not: \(v.extra)")
         #expect(v.got == v.expected)
         #expect(v.max_dist_diff < 1e-6, "_dist_arcsec differs from astropy's separation by \(v.max_dist_diff) arcsec")
-        #expect(report.outputRows == Int64(v.expected))
-        #expect(report.partitions == (try HATSCatalog.open(f.left)).partitions.count)
+        #expect(report.counts.written == Int64(v.expected))
+        #expect(report.details.partitions == (try HATSCatalog.open(f.left)).partitions.count)
     }
 
     @Test func nearestEqualsMatchToCatalogSky() throws {
         let f = try CrossmatchFixture.get()
         var c = CrossmatchConfig(left: f.left, right: f.right, output: f.dir + "/x_nearest", radiusArcsec: 1)
         c.jobs = 2
-        let report = try CrossmatchPipeline.run(c, progress: false)
+        let report = try CrossmatchPipeline.run(c, progress: false).report
         let v = try Self.verdict(f, output: c.output, mode: "nearest")
         #expect(v.nmissing == 0, "missing: \(v.missing)")
         #expect(v.nextra == 0, "extra: \(v.extra)")
         #expect(v.got == v.expected && v.expected > 0)
-        #expect(report.matchedLeftRows == Int64(v.matched_left))
+        #expect(report.details.matchedLeftRows == Int64(v.matched_left))
     }
 
     @Test func leftJoinKeepsEveryLeftRowOnce() throws {
@@ -142,7 +142,7 @@ print(json.dumps({"expected": len(exp), "got": len(got), "missing": len(exp - go
         let f = try CrossmatchFixture.get()
         var c = CrossmatchConfig(left: f.left, right: f.right, output: f.dir + "/x_lsdb", radiusArcsec: 1)
         c.jobs = 2
-        let report = try CrossmatchPipeline.run(c, progress: false)
+        let report = try CrossmatchPipeline.run(c, progress: false).report
         let script = #"""
 import sys, lsdb, hats
 from hats.io.validation import is_valid_catalog
@@ -161,7 +161,7 @@ print(len(mdf), len(x))
         let parts = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         #expect(parts.count == 2)
         #expect(parts.first ?? 0 > 0, "the margin has rows")
-        #expect(parts.last.map(Int64.init) == report.outputRows)
+        #expect(parts.last.map(Int64.init) == report.counts.written)
     }
 
     @Test func marginRowsAreWithinTheThresholdOfTheirPixel() throws {
@@ -222,7 +222,7 @@ print(checked, far, inside_own)
         }
         var m = MarginConfig(catalog: dir + "/right", radiusArcsec: 1.5)
         m.jobs = 2
-        let margin = try MarginPipeline.run(m, progress: false)
+        let margin = try MarginPipeline.run(m, progress: false).report
         let right = try HATSCatalog.open(dir + "/right"), marginCatalog = try HATSCatalog.open(margin.output)
         let uncovered = marginCatalog.partitions.pixels.filter { right.partitions.positions(overlapping: $0).isEmpty }
         #expect(!uncovered.isEmpty, "margins of the sky the right catalog does not cover")

@@ -10,7 +10,7 @@ import TestSupport
     @Test func sdssPhotoObjArrayColumnsSurviveImport() throws {
         let input = try TestSupport.fixture("sdss/photoObj-001000-1-0100.fits")
         let (report, layout, _) = try ImportHarness.run([input]) { $0.ra = "RA"; $0.dec = "DEC"; $0.highestOrder = 5 }
-        #expect(report.rowsWritten == 19)
+        #expect(report.counts.written == 19)
         let out = try TestSupport.runPython("""
             import sys, glob, numpy as np, pyarrow as pa, pyarrow.parquet as pq
             from astropy.io import fits
@@ -60,14 +60,14 @@ import TestSupport
         let packed = try ImportHarness.run([dir.path + "/big.fits.gz"]) {
             $0.highestOrder = 4; $0.threshold = 200_000; $0.memoryBytes = 64 << 20
         }
-        #expect(packed.report.unpackedInputs == [dir.path + "/big.fits.gz"])
-        #expect(plain.report.unpackedInputs == [])
-        #expect(packed.report.rowsWritten == 1_200_000)
+        #expect(packed.report.details.unpackedInputs == [dir.path + "/big.fits.gz"])
+        #expect(plain.report.details.unpackedInputs == [])
+        #expect(packed.report.counts.written == 1_200_000)
         #expect(try ImportHarness.partitions(packed.layout.root) == (try ImportHarness.partitions(plain.layout.root)))
         for p in try ImportHarness.partitions(plain.layout.root).prefix(5) {
             #expect(try ImportHarness.integers(packed.layout.leafPath(p), column: "id")
                     == (try ImportHarness.integers(plain.layout.leafPath(p), column: "id")))
         }
-        #expect(!FileManager.default.fileExists(atPath: packed.config.workDirectory))
+        #expect(!FileManager.default.fileExists(atPath: try packed.config.workFolder().path))
     }
 }

@@ -33,7 +33,7 @@ import TestSupport
             """, arguments: [dir.path])
         let inputs = (0..<4).map { dir.path + "/part_\($0).parquet" }
         let (report, layout, _) = try ImportHarness.run(inputs) { $0.highestOrder = 8; $0.threshold = 3000 }
-        #expect(report.rowsWritten == 200_000)
+        #expect(report.counts.written == 200_000)
         let ref = dir.appendingPathComponent("ref")
         try TestSupport.runPython("""
             import sys, json

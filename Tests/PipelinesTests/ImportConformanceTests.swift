@@ -11,7 +11,7 @@ import TestSupport
         let (report, layout, _) = try ImportHarness.run(try ImportHarness.smallSkyParts()) { $0.highestOrder = 1 }
         #expect(try ImportHarness.partitions(layout.root) == [HealpixPixel(order: 0, index: 11)])
         #expect(try ImportHarness.rowCounts(layout)[HealpixPixel(order: 0, index: 11)] == 131)
-        #expect(report.rowsWritten == 131)
+        #expect(report.counts.written == 131)
         #expect(report.status == .complete)
     }
 
@@ -62,7 +62,7 @@ import TestSupport
             #expect(hpx == hpx.sorted(), "\(p) not sorted by _healpix_29")
             #expect(hpx == (try ImportHarness.integers(expectedLayout.leafPath(p), column: "_healpix_29")).sorted())
         }
-        #expect(report.rowsWritten == 17161)
+        #expect(report.counts.written == 17161)
     }
 
     @Test func smallSkyObjectMatchesShippedCatalog() throws {
@@ -82,7 +82,7 @@ import TestSupport
         let (report, layout, _) = try ImportHarness.run([input]) {
             $0.ra = "RA"; $0.dec = "DEC"; $0.highestOrder = 5; $0.threshold = 100
         }
-        #expect(report.rowsWritten == 132)
+        #expect(report.counts.written == 132)
         let ours = try ImportHarness.partitions(layout.root)
         #expect(ours.count == 12)
         let reference = try HatsImportReference.partitionInfo(inputs: [input], ra: "RA", dec: "DEC", highestOrder: 5, threshold: 100)
@@ -92,7 +92,7 @@ import TestSupport
     @Test func testFormatsImport() throws {
         let gz = try TestSupport.fixture("hats-import/test_formats/catalog.csv.gz")
         let (r1, l1, _) = try ImportHarness.run([gz]) { $0.highestOrder = 1 }
-        #expect(r1.rowsWritten == 131)
+        #expect(r1.counts.written == 131)
         #expect(try ImportHarness.partitions(l1.root) == [HealpixPixel(order: 0, index: 11)])
 
         let pandas = try TestSupport.fixture("hats-import/test_formats/pandasindex.parquet")
@@ -101,11 +101,11 @@ import TestSupport
         #expect(columns.first == "_healpix_29")
         #expect(columns.contains("obs_id"))
         #expect(!columns.contains("__index_level_0__"))
-        #expect(r2.rowsWritten > 0)
+        #expect(r2.counts.written > 0)
 
         let fits = try TestSupport.fixture("hats-import/test_formats/small_sky.fits")
         let (r3, l3, _) = try ImportHarness.run([fits]) { $0.highestOrder = 1 }
-        #expect(r3.rowsWritten == 131)
+        #expect(r3.counts.written == 131)
         #expect(try ImportHarness.partitions(l3.root) == [HealpixPixel(order: 0, index: 11)])
     }
 }

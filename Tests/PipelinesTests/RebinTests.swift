@@ -31,7 +31,7 @@ import TestSupport
         config.threshold = 3000
         let outcome = try ImportPipeline(config: config, showProgress: false).run()
         guard case .written(let report) = outcome else { Issue.record("expected a catalog"); return }
-        #expect(report.rowsWritten == 17161)
-        #expect(report.partitions == 14)
+        #expect(report.counts.written == 17161)
+        #expect(report.details.partitions == 14)
     }
 }

@@ -120,12 +120,12 @@ import TestSupport
                                                             "--highest-order", "4", "--quiet"])
         #expect(r.status == 3, "\(r.stderr)")
         let report = try JSONDecoder().decode(ImportReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/astropile_report.json")))
-        let rejectedNames = Set(report.rejectedFiles.map { URL(fileURLWithPath: $0.path).lastPathComponent })
+        let rejectedNames = Set(report.rejectedInputs.map { URL(fileURLWithPath: $0.input).lastPathComponent })
         #expect(rejectedNames == ["part_901.csv.gz", "part_902.parquet", "part_903.fits"])
-        #expect(report.rowsRejected == 3)
-        #expect(report.rejectedRowSamples.contains { $0.position == "line 3" && $0.path.hasSuffix("part_900.csv") })
-        #expect(report.rowsWritten == Int64(good.count * 500 + 1))
-        #expect(report.rowsRead == report.rowsWritten + report.rowsRejected)
+        #expect(report.counts.rejected == 3)
+        #expect(report.rejectedRecords.contains { $0.position == "line 3" && $0.input.hasSuffix("part_900.csv") })
+        #expect(report.counts.written == Int64(good.count * 500 + 1))
+        #expect(report.counts.read == report.counts.written + report.counts.rejected)
         #expect(r.stderr.contains("part_902.parquet"))
     }
 }
@@ -141,12 +141,12 @@ import TestSupport
         let r1 = try TestSupport.runStatus(ResilienceTests.executable, args, environment: ["ASTROPILE_INTERRUPT_AFTER": "map:2"])
         #expect(r1.status == 130, "\(r1.stderr)")
         #expect(r1.stderr.contains("re-run the same command"))
-        #expect(FileManager.default.fileExists(atPath: out + ".astropile-work/map/1.json"))
+        #expect(FileManager.default.fileExists(atPath: out + ".astropile-work/records/map/1.json"))
         #expect(!FileManager.default.fileExists(atPath: out + "/hats.properties"))
         let r2 = try TestSupport.runStatus(ResilienceTests.executable, args)
         #expect(r2.status == 0, "\(r2.stderr)")
         let report = try JSONDecoder().decode(ImportReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/astropile_report.json")))
-        #expect(report.rowsWritten == 12_000)
+        #expect(report.counts.written == 12_000)
     }
 
     @Test func yamlConfigAndInfo() throws {

@@ -33,7 +33,7 @@ import TestSupport
     @Test func schemaFileResolvesTheConflict() throws {
         let schema = try TestSupport.fixture("hats-import/mixed_schema/schema.parquet")
         let (report, layout, _) = try ImportHarness.run(try Self.mixed()) { $0.highestOrder = 1; $0.schemaFile = schema }
-        #expect(report.rowsWritten > 0)
+        #expect(report.counts.written > 0)
         let fields = try ParquetFileReader.info(path: layout.commonMetadataFile).schema.fields
         #expect(fields.map(\.name) == ["_healpix_29", "id", "ra", "dec", "ra_error", "dec_error", "comment", "code"])
         #expect(fields.first { $0.name == "code" }?.type == .string)
@@ -45,7 +45,7 @@ import TestSupport
         try "id,ra,dec,flux\n1,10.0,10.0,5\n2,11.0,11.0,6\n".write(toFile: dir.path + "/a.csv", atomically: true, encoding: .utf8)
         try "id,ra,dec,flux,extra\n3,12.0,12.0,7.5,x\n".write(toFile: dir.path + "/b.csv", atomically: true, encoding: .utf8)
         let (report, layout, _) = try ImportHarness.run([dir.path + "/a.csv", dir.path + "/b.csv"]) { $0.highestOrder = 1 }
-        #expect(report.rowsWritten == 3)
+        #expect(report.counts.written == 3)
         let fields = try ParquetFileReader.info(path: layout.commonMetadataFile).schema.fields
         #expect(fields.first { $0.name == "flux" }?.type == .float64)
         #expect(fields.first { $0.name == "extra" }?.type == .string)

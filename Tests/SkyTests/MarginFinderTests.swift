@@ -28,7 +28,7 @@ struct MarginFinderTests {
 
     @Test func interiorCellsHaveAllNeighboursInTheirTile() throws {
         var rng = SplitMix64(seed: 11)
-        let finder = MarginFinder(tiles: try Self.randomTiling(seed: 1), thresholdArcsec: 60)
+        let finder = try #require(MarginFinder(tiles: try Self.randomTiling(seed: 1), thresholdArcsec: 60))
         for _ in 0..<20_000 {
             let cell = Int64(rng.next() % UInt64(HEALPix.pixelCount(order: finder.cellOrder)))
             let tile = HealpixPixel(order: finder.cellOrder, index: cell).ancestor(atOrder: Int(rng.next() % 5))
@@ -42,7 +42,7 @@ struct MarginFinderTests {
     @Test(arguments: [1.0, 30.0, 600.0])
     func targetsEqualBruteForce(thresholdArcsec: Double) throws {
         let tiles = try Self.randomTiling(seed: 2)
-        var finder = MarginFinder(tiles: tiles, thresholdArcsec: thresholdArcsec)
+        var finder = try #require(MarginFinder(tiles: tiles, thresholdArcsec: thresholdArcsec))
         var rng = SplitMix64(seed: 3)
         var found: [Int] = []
         var nearBorder = 0

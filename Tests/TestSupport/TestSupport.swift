@@ -24,6 +24,20 @@ public enum TestSupport {
     /// The project venv's python (`.venv/bin/python`, made by `make setup`).
     public static var python: String { root.appendingPathComponent(".venv/bin/python").path }
 
+    /// The debug build of the `astropile` executable (`swift build --build-tests` makes it).
+    public static var executable: String { root.appendingPathComponent(".build/debug/astropile").path }
+
+    /// Every regular file under `root`'s `dataset/` folder (path relative to it → bytes).
+    public static func leafBytes(_ root: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        let base = root + "/dataset"
+        guard let e = FileManager.default.enumerator(atPath: base) else { throw TestSupportError("no dataset folder in \(root)") }
+        while let item = e.nextObject() as? String {
+            if item.hasSuffix(".parquet") { out[item] = FileManager.default.contents(atPath: base + "/" + item) }
+        }
+        return out
+    }
+
     /// A fresh temporary folder for one test.
     public static func temporaryDirectory(_ name: String = "test") throws -> URL {
         let url = FileManager.default.temporaryDirectory
@@ -49,6 +63,33 @@ public enum TestSupport {
             throw TestSupportError("\(program) \(arguments.prefix(3).joined(separator: " ")) exited \(result.status):\n\(result.stderr)\n\(result.stdout.suffix(2000))")
         }
         return result.stdout
+    }
+
+    /// How a program ended: its exit status, or the signal that killed it, and its output.
+    public struct Finished: Sendable {
+        /// The exit status, or the signal number when `signaled`.
+        public var status: Int32
+        /// Whether a signal ended it (a trap is SIGILL or SIGTRAP, a kill SIGKILL).
+        public var signaled: Bool
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs a program and says how it ended (exit status or signal) and what it printed.
+    public static func runProcess(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Finished {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = arguments
+        if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let outData = ReadBuffer(out.fileHandleForReading)
+        let errData = ReadBuffer(err.fileHandleForReading)
+        p.waitUntilExit()
+        return Finished(status: p.terminationStatus, signaled: p.terminationReason == .uncaughtSignal,
+                        stdout: outData.text(), stderr: errData.text())
     }
 
     /// Runs a program and returns its exit status and output.

@@ -85,6 +85,7 @@ extension FITSColumn {
                                   buffers: [nil, Buffer(base: memory.pointer, byteCount: count * elementType.byteSize, owner: memory)])
             return ArrayData(type: elementDataType, length: count, nullCount: 0, buffers: [nil], children: [parts])
         case .bit, .character:
+            // invariant: bit and character columns are decoded by their own paths; this switch never sees them.
             preconditionFailure("decodeElements(_:count:) does not handle \(elementType) columns")
         }
     }

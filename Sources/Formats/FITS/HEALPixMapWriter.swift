@@ -65,6 +65,7 @@ public enum HEALPixMapWriter {
     /// Sums nested-pixel counts down to a lower order (each pixel of `to` covers 4^(from−to)
     /// consecutive pixels of `from`).
     public static func downsample(_ counts: [Int64], from: Int, to: Int) -> [Int64] {
+        // invariant: counts and cards are made by AstroPile (histogram arrays of the declared order, fixed keywords and numbers), never taken from input.
         precondition(to >= 0 && to <= from && counts.count == 12 << (2 * from))
         let group = 1 << (2 * (from - to))
         return (0..<(12 << (2 * to))).map { p in counts[(p * group)..<((p + 1) * group)].reduce(0, +) }
@@ -188,6 +189,7 @@ struct FITSHeader {
     }
 
     private mutating func raw(_ card: String) {
+        // invariant: counts and cards are made by AstroPile (histogram arrays of the declared order, fixed keywords and numbers), never taken from input.
         precondition(card.utf8.count <= 80, "FITS card longer than 80 characters: \(card)")
         bytes += Array(card.padding(80).utf8)
     }

@@ -61,9 +61,10 @@ public struct CrossmatchConfig: Codable, Sendable, Hashable {
         self.radiusArcsec = radiusArcsec
     }
 
-    /// A stable hash of the settings that decide the output (not jobs or tmp).
+    /// A stable hash of the settings that decide the output (not jobs, tmp or where the output is).
     public var configHash: String {
         var c = self
+        c.output = ""
         c.jobs = nil
         c.tmp = nil
         return CanonicalHash.of(c)
@@ -76,10 +77,10 @@ public struct CrossmatchConfig: Codable, Sendable, Hashable {
     /// - Throws: ``RunError/configuration(_:)`` naming the setting.
     public func validate() throws {
         guard radiusArcsec > 0, radiusArcsec.isFinite else {
-            throw RunError.configuration("the radius must be a positive angle, got \(radiusArcsec) arcsec")
+            throw RunError.configuration("--radius must be a positive angle, got \(radiusArcsec) arcsec")
         }
         guard radiusArcsec <= MarginFinder.maximumThresholdArcsec else {
-            throw RunError.configuration("a radius of \(radiusArcsec) arcsec is too wide; the largest is \(Int(MarginFinder.maximumThresholdArcsec)) arcsec")
+            throw RunError.configuration("--radius \(radiusArcsec) arcsec is too wide; the largest is \(Int(MarginFinder.maximumThresholdArcsec)) arcsec (the widest margin)")
         }
         guard minRadiusArcsec >= 0, minRadiusArcsec < radiusArcsec else {
             throw RunError.configuration("--min-radius must be at least 0 and below the radius")

@@ -83,6 +83,9 @@ final class RightSide: @unchecked Sendable {
                 x.append(v.x); y.append(v.y); z.append(v.z)
             }
         }
+        guard x.count <= KDTree.maximumPoints else {
+            throw CatalogError.notACatalog(tile.partition ?? tile.margin ?? "", "a partition and its margin hold \(x.count) rows, more than a k-d tree holds (\(KDTree.maximumPoints))")
+        }
         table = try ChunkedTable(batches, schema: schema)
         tree = KDTree(x: x, y: y, z: z)
         rows = x.count

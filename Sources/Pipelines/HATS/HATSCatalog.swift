@@ -47,6 +47,9 @@ public struct HATSCatalog: Sendable {
             throw CatalogError.notACatalog(root, "no readable hats.properties (UTF-8 key=value lines)")
         }
         let properties = Self.parseProperties(propertiesText)
+        if let suffix = properties.last(where: { $0.key == "hats_npix_suffix" })?.value, suffix != ".parquet" {
+            throw CatalogError.notACatalog(root, "its leaves are stored as \"Npix=N\(suffix)\" (hats_npix_suffix=\(suffix)); AstroPile reads leaves stored as Npix=N.parquet files only")
+        }
         var pixels: [HealpixPixel] = []
         if properties.last(where: { $0.key == "dataproduct_type" })?.value == HATSCatalogType.index.rawValue {
             // An index catalog has no HEALPix partitions (dataset/index/part.N.parquet).

@@ -147,9 +147,11 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         guard !ra.isEmpty, !dec.isEmpty else { throw bad("the ra and dec column names must not be empty") }
     }
 
-    /// The settings that determine the output (jobs, memory and tmp do not), as canonical JSON.
+    /// The settings that determine the output (jobs, memory and tmp do not, nor where the
+    /// output is: its location is the run's identity, not a setting), as canonical JSON.
     public var canonicalJSON: String {
         var c = self
+        c.output = ""
         c.jobs = nil
         c.memoryBytes = 0
         c.tmp = nil

@@ -19,6 +19,7 @@ struct CoordinateBox {
 
     /// - Precondition: finite limits, `-90 <= dec.lower <= dec.upper <= 90` (degrees).
     init(ra: (lower: Double, upper: Double), dec: (lower: Double, upper: Double)) {
+        // invariant: callers check SkyRegion.problem first (CatalogQuery.region throws a configuration error), so user-given limits never reach this.
         precondition(ra.lower.isFinite && ra.upper.isFinite, "RA limits must be finite")
         precondition(-90 <= dec.lower && dec.lower <= dec.upper && dec.upper <= 90,
                      "dec limits must satisfy -90 <= lower <= upper <= 90")

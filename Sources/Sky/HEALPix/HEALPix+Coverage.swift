@@ -10,6 +10,7 @@ extension HEALPix {
     /// - Precondition: finite `ra`, `dec` in [−90°, 90°], `radius >= 0` finite,
     ///   `0 <= order <= maxOrder`.
     public static func coneCoverage(ra: Double, dec: Double, radius: Double, order: Int) -> [Int64] {
+        // invariant: orders come from SkyRegion.coverageOrder (0...20) and radii from regions checked by SkyRegion.problem.
         precondition(0...maxOrder ~= order, "HEALPix order must be in 0...29")
         precondition(radius >= 0 && radius.isFinite, "cone radius must be finite and non-negative")
         if radius >= 180 { return Array(0..<pixelCount(order: order)) }
@@ -34,6 +35,7 @@ extension HEALPix {
     public static func boxCoverage(
         raRange: (lower: Double, upper: Double), decRange: (lower: Double, upper: Double), order: Int
     ) -> [Int64] {
+        // invariant: orders come from SkyRegion.coverageOrder (0...20) and radii from regions checked by SkyRegion.problem.
         precondition(0...maxOrder ~= order, "HEALPix order must be in 0...29")
         var search = BoxSearch(box: CoordinateBox(ra: raRange, dec: decRange), order: order)
         for base in 0..<12 { search.visit(order: 0, index: Int64(base)) }

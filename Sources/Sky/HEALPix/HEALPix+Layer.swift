@@ -19,6 +19,7 @@ extension HEALPix {
         /// The NESTED index of (`ra`, `dec`) in degrees; see ``HEALPix/nestedIndex(ra:dec:order:)``.
         @inline(__always)
         func hash(ra: Double, dec: Double) -> Int64 {
+            // invariant: coordinates from data are checked with SkyCoordinateCheck.validate before (import map, margin map skip or reject bad rows).
             precondition(ra.isFinite && dec.isFinite, "ra and dec must be finite")
             precondition(-90 <= dec && dec <= 90, "dec must be in [-90, 90] degrees")
             let lon = AstropyAngle.wrapLongitude(degrees: ra) * AstropyAngle.radiansPerDegree

@@ -13,6 +13,7 @@ extension HEALPix {
     ///   `dx` and `dy` in [0, 1].
     public static func position(order: Int, index: Int64, dx: Double, dy: Double) -> (ra: Double, dec: Double) {
         checkPixel(order: order, index: index)
+        // invariant: offsets and pixels are made by AstroPile's own geometry code, not read from input.
         precondition(0...1 ~= dx && 0...1 ~= dy, "dx and dy must be in [0, 1]")
         let layer = Layer(order: order)
         var (x, y) = layer.projectedCenter(of: UInt64(index))
@@ -40,6 +41,7 @@ extension HEALPix {
     }
 
     static func checkPixel(order: Int, index: Int64) {
+        // invariant: offsets and pixels are made by AstroPile's own geometry code, not read from input.
         precondition(0...maxOrder ~= order, "HEALPix order must be in 0...29")
         precondition(index >= 0 && index < pixelCount(order: order), "pixel index out of range for order")
     }

@@ -72,6 +72,7 @@ extension HEALPix {
 
         /// Rust `unproj(x, y)`: projection plane (x in [0, 8), y in [−2, 2]) to (lon, lat) radians.
         static func unproject(x: Double, y: Double) -> (lon: Double, lat: Double) {
+            // invariant: y comes from the projection of a checked coordinate, in [-2, 2] by construction.
             precondition(-2 <= y && y <= 2, "projected y out of [-2, 2]")
             let xSign = x.bitPattern & signMask
             let ySign = y.bitPattern & signMask

@@ -18,6 +18,7 @@ public enum HEALPix {
     /// - Precondition: `0 <= order <= maxOrder`.
     @inlinable
     public static func pixelCount(order: Int) -> Int64 {
+        // invariant: orders and indices come from AstroPile's own arithmetic on checked pixels (HealpixPixel(checkedOrder:index:) at every data boundary), never raw from input.
         precondition(0...maxOrder ~= order, "HEALPix order must be in 0...29")
         return 12 << (2 * Int64(order))
     }
@@ -34,6 +35,7 @@ public enum HEALPix {
     /// Use ``SkyCoordinateCheck/validate(ra:dec:)`` first on untrusted input.
     /// - Precondition: `ra` and `dec` are finite, `-90 <= dec <= 90`, `0 <= order <= maxOrder`.
     public static func nestedIndex(ra: Double, dec: Double, order: Int) -> Int64 {
+        // invariant: orders and indices come from AstroPile's own arithmetic on checked pixels (HealpixPixel(checkedOrder:index:) at every data boundary), never raw from input.
         precondition(0...maxOrder ~= order, "HEALPix order must be in 0...29")
         let layer = Layer(order: order)
         return layer.hash(ra: ra, dec: dec)
@@ -50,6 +52,7 @@ public enum HEALPix {
         order: Int,
         into: UnsafeMutableBufferPointer<Int64>
     ) {
+        // invariant: orders and indices come from AstroPile's own arithmetic on checked pixels (HealpixPixel(checkedOrder:index:) at every data boundary), never raw from input.
         precondition(0...maxOrder ~= order, "HEALPix order must be in 0...29")
         precondition(ra.count == dec.count && ra.count == into.count, "ra, dec and output counts differ")
         let layer = Layer(order: order)
@@ -63,6 +66,7 @@ public enum HEALPix {
     /// - Precondition: `0 <= to <= from <= maxOrder`.
     @inlinable
     public static func parent(_ index: Int64, from: Int, to: Int) -> Int64 {
+        // invariant: orders and indices come from AstroPile's own arithmetic on checked pixels (HealpixPixel(checkedOrder:index:) at every data boundary), never raw from input.
         precondition(0 <= to && to <= from && from <= maxOrder, "parent needs 0 <= to <= from <= 29")
         return index >> (2 * Int64(from - to))
     }
@@ -73,6 +77,7 @@ public enum HEALPix {
     /// - Precondition: `0 <= from <= to <= maxOrder`.
     @inlinable
     public static func childRange(_ index: Int64, from: Int, to: Int) -> Range<Int64> {
+        // invariant: orders and indices come from AstroPile's own arithmetic on checked pixels (HealpixPixel(checkedOrder:index:) at every data boundary), never raw from input.
         precondition(0 <= from && from <= to && to <= maxOrder, "childRange needs 0 <= from <= to <= 29")
         let shift = 2 * Int64(to - from)
         return (index << shift)..<((index + 1) << shift)
@@ -84,6 +89,7 @@ public enum HEALPix {
     /// astropy's `.deg` (Rust `Layer::sph_coo(hash, 0.5, 0.5)`, then radians × 180/π).
     /// - Precondition: `0 <= order <= maxOrder` and `0 <= index < pixelCount(order:)`.
     public static func center(order: Int, index: Int64) -> (ra: Double, dec: Double) {
+        // invariant: orders and indices come from AstroPile's own arithmetic on checked pixels (HealpixPixel(checkedOrder:index:) at every data boundary), never raw from input.
         precondition(0...maxOrder ~= order, "HEALPix order must be in 0...29")
         precondition(index >= 0 && index < pixelCount(order: order), "pixel index out of range for order")
         let (lon, lat) = Layer(order: order).centerRadians(of: UInt64(index))

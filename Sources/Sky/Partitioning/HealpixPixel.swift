@@ -16,6 +16,7 @@ public struct HealpixPixel: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Creates a pixel. Both values must be in range; anything else is a programmer error.
     public init(order: Int, index: Int64) {
+        // invariant: values from files, names or options go through HealpixPixel(checkedOrder:index:); this init and these helpers get AstroPile's own arithmetic.
         precondition(Self.isValid(order: order, index: index), "invalid HEALPix pixel (order \(order), index \(index))")
         self.order = order
         self.index = index
@@ -41,6 +42,7 @@ public struct HealpixPixel: Hashable, Comparable, Sendable, CustomStringConverti
     /// The indices at `finerOrder` (≥ `order`) of the pixels inside this one: a contiguous range,
     /// `index << 2(finerOrder - order) ..< (index + 1) << 2(finerOrder - order)`.
     public func range(atOrder finerOrder: Int) -> Range<Int64> {
+        // invariant: values from files, names or options go through HealpixPixel(checkedOrder:index:); this init and these helpers get AstroPile's own arithmetic.
         precondition(finerOrder >= order && finerOrder <= Self.maxOrder, "order \(finerOrder) is not in \(order)...\(Self.maxOrder)")
         let shift = Int64(2 * (finerOrder - order))
         return (index << shift) ..< ((index + 1) << shift)
@@ -51,6 +53,7 @@ public struct HealpixPixel: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// The pixel at `coarserOrder` (≤ `order`) that contains this one.
     public func ancestor(atOrder coarserOrder: Int) -> HealpixPixel {
+        // invariant: values from files, names or options go through HealpixPixel(checkedOrder:index:); this init and these helpers get AstroPile's own arithmetic.
         precondition(coarserOrder >= 0 && coarserOrder <= order, "order \(coarserOrder) is not in 0...\(order)")
         return HealpixPixel(order: coarserOrder, index: index >> Int64(2 * (order - coarserOrder)))
     }

@@ -48,6 +48,7 @@ public struct PartitionPlan: Sendable, Hashable {
         self.highestOrder = highestOrder
         self.alignmentOrder = alignmentOrder
         self.starts = pixels.map { $0.healpix29Range.lowerBound }
+        // invariant: debug-build self-check of the alignment just computed.
         assert(checkInvariants())
     }
 

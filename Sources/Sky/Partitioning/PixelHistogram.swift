@@ -19,6 +19,7 @@ public struct PixelHistogram: Sendable, Hashable {
 
     /// A histogram holding `counts`, which must have `12 * 4^order` entries.
     public init(order: Int, counts: [Int64]) {
+        // invariant: histograms are filled from _healpix_29 values AstroPile computed from checked coordinates, with orders it chose.
         precondition(Int64(counts.count) == HealpixPixel.pixelCount(order: order),
                      "a histogram at order \(order) has \(HealpixPixel.pixelCount(order: order)) bins, not \(counts.count)")
         self.order = order
@@ -71,6 +72,7 @@ public struct PixelHistogram: Sendable, Hashable {
     /// by default `_healpix_29` values). Sorted input is not required. An index outside
     /// `0 ..< 12 * 4^fromOrder` is a programmer error.
     public mutating func add(_ indices: UnsafeBufferPointer<Int64>, fromOrder: Int = HealpixPixel.maxOrder) {
+        // invariant: histograms are filled from _healpix_29 values AstroPile computed from checked coordinates, with orders it chose.
         precondition(fromOrder >= order && fromOrder <= HealpixPixel.maxOrder,
                      "cannot bin order-\(fromOrder) indices into an order-\(order) histogram")
         let shift = Int64(2 * (fromOrder - order))
@@ -78,6 +80,7 @@ public struct PixelHistogram: Sendable, Hashable {
             let binCount = UInt64(bins.count)
             for value in indices {
                 let bin = value >> shift
+                // invariant: histograms are filled from _healpix_29 values AstroPile computed from checked coordinates, with orders it chose.
                 precondition(UInt64(bitPattern: bin) < binCount, "HEALPix index \(value) is not a pixel at order \(fromOrder)")
                 bins[Int(bin)] += 1
             }
@@ -93,6 +96,7 @@ public struct PixelHistogram: Sendable, Hashable {
     /// Adds `amount` (rows, or bytes for a size histogram) to the bin of `pixel`, whose order must
     /// be at least the histogram's.
     public mutating func add(_ amount: Int64 = 1, to pixel: HealpixPixel) {
+        // invariant: histograms are filled from _healpix_29 values AstroPile computed from checked coordinates, with orders it chose.
         precondition(pixel.order >= order, "pixel \(pixel) is coarser than the histogram's order \(order)")
         counts[Int(pixel.index >> Int64(2 * (pixel.order - order)))] += amount
     }
@@ -100,6 +104,7 @@ public struct PixelHistogram: Sendable, Hashable {
     /// Adds `other` bin by bin. `other` may be finer than this histogram (it is degraded on the fly),
     /// never coarser.
     public mutating func merge(_ other: PixelHistogram) {
+        // invariant: histograms are filled from _healpix_29 values AstroPile computed from checked coordinates, with orders it chose.
         precondition(other.order >= order, "cannot merge an order-\(other.order) histogram into order \(order)")
         let group = 1 << (2 * (other.order - order))
         counts.withUnsafeMutableBufferPointer { bins in
@@ -119,6 +124,7 @@ public struct PixelHistogram: Sendable, Hashable {
 
     /// The same counts summed into the bins of a coarser (or the same) order.
     public func degraded(to coarserOrder: Int) -> PixelHistogram {
+        // invariant: histograms are filled from _healpix_29 values AstroPile computed from checked coordinates, with orders it chose.
         precondition(coarserOrder >= 0 && coarserOrder <= order, "cannot degrade order \(order) to \(coarserOrder)")
         if coarserOrder == order { return self }
         var result = PixelHistogram(order: coarserOrder)

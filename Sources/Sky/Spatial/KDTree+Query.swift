@@ -62,6 +62,7 @@ extension KDTree {
         queryX: UnsafeBufferPointer<Double>, queryY: UnsafeBufferPointer<Double>, queryZ: UnsafeBufferPointer<Double>,
         maxChord: Double, minChord: Double = 0
     ) -> Pairs {
+        // invariant: the query arrays are built together by the caller.
         precondition(queryX.count == queryY.count && queryY.count == queryZ.count,
                      "query arrays must have equal counts (\(queryX.count), \(queryY.count), \(queryZ.count))")
         let r2 = maxChord * maxChord, m2 = minChord * minChord

@@ -43,6 +43,7 @@ public struct KDTree: Sendable {
 
         /// Three columns of equal length.
         public init(query: [Int] = [], match: [Int] = [], chordSquared: [Double] = []) {
+            // invariant: arrays are built together by the caller; point counts are checked against KDTree.maximumPoints first (RightSide throws).
             precondition(query.count == match.count && match.count == chordSquared.count,
                          "pair columns must have equal lengths (\(query.count), \(match.count), \(chordSquared.count))")
             self.query = query
@@ -70,12 +71,18 @@ public struct KDTree: Sendable {
     /// `2i + 1`, and the leaves are `2^leafDepth ..< 2^(leafDepth + 1)`. Entry 0 is unused.
     let boxes: [Double]
 
+    /// The most points a tree holds (indices are 32-bit).
+    public static let maximumPoints = Int(Int32.max)
+
     /// Builds the tree over the points `(x[i], y[i], z[i])`; the three arrays must have the same
-    /// count. The tree keeps its own copy, so the arrays can go away afterwards.
+    /// count, at most ``maximumPoints``. The tree keeps its own copy, so the arrays can go away
+    /// afterwards.
     public init(x: [Double], y: [Double], z: [Double]) {
+        // invariant: arrays are built together by the caller; point counts are checked against KDTree.maximumPoints first (RightSide throws).
         precondition(x.count == y.count && y.count == z.count,
                      "coordinate arrays must have equal counts (\(x.count), \(y.count), \(z.count))")
         let n = x.count
+        // invariant: arrays are built together by the caller; point counts are checked against KDTree.maximumPoints first (RightSide throws).
         precondition(n <= Int(Int32.max), "a KDTree holds at most \(Int32.max) points, not \(n)")
         var depth = 0
         while (n + (1 << depth) - 1) >> depth > Self.leafCapacity { depth += 1 }
@@ -237,10 +244,12 @@ extension KDTree {
     /// bounds of the non-NaN points under it.
     func _checkInvariants() {
         #if DEBUG
+        // invariant: arrays are built together by the caller; point counts are checked against KDTree.maximumPoints first (RightSide throws).
         precondition(points.count == 3 * count && indices.count == count)
         precondition(boxes.count == 6 << (leafDepth + 1))
         var seen = [Bool](repeating: false, count: count)
         for i in indices {
+            // invariant: arrays are built together by the caller; point counts are checked against KDTree.maximumPoints first (RightSide throws).
             precondition(i >= 0 && Int(i) < count && !seen[Int(i)], "indices are not a permutation")
             seen[Int(i)] = true
         }
@@ -248,6 +257,7 @@ extension KDTree {
             for node in 1 << depth ..< 2 << depth {
                 let range = Self.range(node: node, depth: depth, count: count)
                 if depth == leafDepth {
+                    // invariant: arrays are built together by the caller; point counts are checked against KDTree.maximumPoints first (RightSide throws).
                     precondition(range.count <= Self.leafCapacity && (count == 0 || range.count > 0),
                                  "leaf \(node) holds \(range.count) points")
                 }
@@ -260,6 +270,7 @@ extension KDTree {
                         if v > upper[axis] { upper[axis] = v }
                     }
                 }
+                // invariant: arrays are built together by the caller; point counts are checked against KDTree.maximumPoints first (RightSide throws).
                 precondition(Array(boxes[6 * node ..< 6 * node + 3]) == lower
                                  && Array(boxes[6 * node + 3 ..< 6 * node + 6]) == upper,
                              "node \(node) has a wrong box")

@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import Formats
+import Pipelines
+import TestSupport
+
+/// One stage of one pipeline, stopped after `count` recorded items.
+struct StageStop: Sendable, CustomTestStringConvertible {
+    var pipeline: String
+    var stage: String
+    var count: Int
+    var testDescription: String { "\(stage):\(count)" }
+}
+
+/// How a run is stopped: a Ctrl-C (SIGINT from the engine's fault hook) or a kill -9.
+enum StopKind: String, Sendable, CaseIterable {
+    case interrupt = "ASTROPILE_INTERRUPT_AFTER"
+    case crash = "ASTROPILE_CRASH_AFTER"
+}
+
+/// Small inputs and the uninterrupted outputs every stopped run is compared with.
+final class StopFixture: Sendable {
+    let dir: String
+    let importArgs: [String]
+    let catalog: String
+    let margin: String
+    let crossmatch: String
+
+    static let shared: Result<StopFixture, any Error> = Result { try StopFixture() }
+    static func get() throws -> StopFixture { try shared.get() }
+
+    init() throws {
+        dir = try TestSupport.temporaryDirectory("stops").path
+        _ = try ResilienceTests.makeInputs(in: URL(fileURLWithPath: dir), files: 6, rows: 3000)
+        importArgs = ["import", "--input", dir + "/part_*.csv", "--highest-order", "8", "--threshold", "1500", "--jobs", "1", "--quiet"]
+        catalog = dir + "/clean_catalog"
+        margin = dir + "/clean_margin"
+        crossmatch = dir + "/clean_crossmatch"
+        for args in [importArgs + ["--output", catalog], Self.marginArgs(catalog: catalog, output: margin),
+                     Self.crossmatchArgs(catalog: catalog, margin: margin, output: crossmatch)] {
+            let r = try TestSupport.runProcess(TestSupport.executable, args)
+            guard r.status == 0, !r.signaled else { throw TestSupportError("\(args.prefix(2)): \(r.stderr)") }
+        }
+    }
+
+    static func marginArgs(catalog: String, output: String) -> [String] {
+        ["margin", catalog, "--radius", "5arcsec", "--output", output, "--jobs", "1", "--quiet"]
+    }
+
+    static func crossmatchArgs(catalog: String, margin: String, output: String) -> [String] {
+        ["crossmatch", catalog, catalog, "--radius", "5arcsec", "--min-radius", "1mas", "--all-pairs", "--margin", margin,
+         "--output", output, "--jobs", "1", "--quiet"]
+    }
+
+    /// The command of `pipeline` writing `output`, and the clean output to compare with.
+    func command(_ pipeline: String, output: String) -> (args: [String], clean: String) {
+        switch pipeline {
+        case "import": (importArgs + ["--output", output], catalog)
+        case "margin": (Self.marginArgs(catalog: catalog, output: output), margin)
+        default: (Self.crossmatchArgs(catalog: catalog, margin: margin, output: output), crossmatch)
+        }
+    }
+}
+
+/// Every stage of every pipeline interrupted (Ctrl-C) and killed (SIGKILL) through the engine's
+/// fault hooks: no output is marked complete, the exit status is the documented one, and the
+/// re-run finishes to byte-identical leaves.
+@Suite("Interrupt and crash every stage", .serialized)
+struct InterruptMatrixTests {
+    static let stops: [StageStop] = [
+        StageStop(pipeline: "import", stage: "plan", count: 1), StageStop(pipeline: "import", stage: "map", count: 2),
+        StageStop(pipeline: "import", stage: "bin", count: 1), StageStop(pipeline: "import", stage: "reduce", count: 2),
+        StageStop(pipeline: "import", stage: "finish", count: 1),
+        StageStop(pipeline: "margin", stage: "margin-map", count: 2), StageStop(pipeline: "margin", stage: "margin-reduce", count: 2),
+        StageStop(pipeline: "margin", stage: "margin-finish", count: 1),
+        StageStop(pipeline: "crossmatch", stage: "crossmatch", count: 2),
+        StageStop(pipeline: "crossmatch", stage: "crossmatch-finish", count: 1),
+    ]
+
+    @Test(arguments: stops, StopKind.allCases)
+    func aStoppedStageLeavesNothingCompleteAndResumesIdentically(_ stop: StageStop, _ kind: StopKind) throws {
+        let f = try StopFixture.get()
+        let out = f.dir + "/\(stop.stage)-\(kind == .interrupt ? "int" : "kill")"
+        let (args, clean) = f.command(stop.pipeline, output: out)
+        let stopped = try TestSupport.runProcess(TestSupport.executable, args, environment: [kind.rawValue: "\(stop.stage):\(stop.count)"])
+        switch kind {
+        case .interrupt:
+            #expect(!stopped.signaled && stopped.status == 130, "Ctrl-C exits 130 from every pipeline: \(stopped.status) \(stopped.stderr)")
+            #expect(stopped.stderr.contains("re-run the same command"), "\(stopped.stderr)")
+        case .crash:
+            #expect(stopped.signaled && stopped.status == SIGKILL, "the crash hook should have killed the run: \(stopped.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/astropile_report.json"), "a stopped run is never marked complete")
+        #expect(!FileManager.default.fileExists(atPath: out + "/hats.properties"), "no hats.properties before the run completes")
+        #expect(FileManager.default.fileExists(atPath: out + ".astropile-work"), "the work folder keeps the state")
+
+        let resumed = try TestSupport.runProcess(TestSupport.executable, args)
+        #expect(resumed.status == 0 && !resumed.signaled, "\(resumed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + ".astropile-work"))
+        #expect(FileManager.default.fileExists(atPath: out + "/astropile_report.json"))
+        #expect(FileManager.default.fileExists(atPath: out + "/hats.properties"))
+        let expected = try TestSupport.leafBytes(clean), got = try TestSupport.leafBytes(out)
+        #expect(expected.count > 2, "the fixture should have several partitions")
+        #expect(got.keys.sorted() == expected.keys.sorted())
+        #expect(got == expected, "leaves after the resume differ from an uninterrupted run's")
+        #expect(try String(contentsOfFile: out + "/partition_info.csv", encoding: .utf8)
+                == String(contentsOfFile: clean + "/partition_info.csv", encoding: .utf8))
+
+        let again = try TestSupport.runProcess(TestSupport.executable, args)
+        #expect(again.status == 0, "a finished run is a no-op: \(again.stderr)")
+        #expect((again.stdout + again.stderr).contains("already complete"))
+    }
+
+    /// `--output out/`: the work folder goes beside the catalog, and `out` and `out/` are one run.
+    @Test(arguments: ["import", "margin", "crossmatch"])
+    func aTrailingSlashKeepsTheWorkFolderBesideTheOutput(_ pipeline: String) throws {
+        let f = try StopFixture.get()
+        let out = f.dir + "/slash-\(pipeline)"
+        let stage = ["import": "map", "margin": "margin-map", "crossmatch": "crossmatch"][pipeline] ?? "map"
+        let (args, clean) = f.command(pipeline, output: out + "/")
+        let stopped = try TestSupport.runProcess(TestSupport.executable, args, environment: ["ASTROPILE_INTERRUPT_AFTER": "\(stage):1"])
+        #expect(stopped.status == 130, "\(stopped.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + ".astropile-work"))
+        let inside = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        #expect(!inside.contains { $0.hasSuffix(".astropile-work") }, "a work folder inside the output: \(inside)")
+        let (plainArgs, _) = f.command(pipeline, output: out)
+        let resumed = try TestSupport.runProcess(TestSupport.executable, plainArgs)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try TestSupport.leafBytes(out) == TestSupport.leafBytes(clean))
+        #expect(!FileManager.default.fileExists(atPath: out + ".astropile-work"))
+    }
+
+    /// `--tmp DIR` holds the run's own subfolder; after success DIR and what else it holds stay.
+    @Test func aTmpFolderOutlivesTheRun() throws {
+        let f = try StopFixture.get()
+        let tmp = f.dir + "/scratch"
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        try "mine".write(toFile: tmp + "/keep.txt", atomically: true, encoding: .utf8)
+        let out = f.dir + "/with-tmp"
+        let args = f.importArgs + ["--output", out, "--tmp", tmp]
+        let stopped = try TestSupport.runProcess(TestSupport.executable, args, environment: ["ASTROPILE_INTERRUPT_AFTER": "map:1"])
+        #expect(stopped.status == 130)
+        let during = try FileManager.default.contentsOfDirectory(atPath: tmp)
+        #expect(during.contains { $0.hasPrefix("with-tmp-") && $0.hasSuffix(".astropile-work") }, "\(during)")
+        #expect(!FileManager.default.fileExists(atPath: out + ".astropile-work"))
+        let done = try TestSupport.runProcess(TestSupport.executable, args)
+        #expect(done.status == 0, "\(done.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == ["keep.txt"], "--tmp itself and its other files stay")
+        #expect(try TestSupport.leafBytes(out) == TestSupport.leafBytes(f.catalog))
+    }
+
+    /// A stopped run with other settings is not silently mixed with new ones.
+    @Test func aStoppedRunWithOtherSettingsIsAConflict() throws {
+        let f = try StopFixture.get()
+        let out = f.dir + "/other-settings"
+        let stopped = try TestSupport.runProcess(TestSupport.executable, f.importArgs + ["--output", out],
+                                                 environment: ["ASTROPILE_INTERRUPT_AFTER": "map:1"])
+        #expect(stopped.status == 130)
+        let other = try TestSupport.runProcess(TestSupport.executable, f.importArgs + ["--output", out, "--columns", "id"])
+        #expect(other.status == 1 && other.stderr.contains("other settings"), "\(other.stderr)")
+        let resumed = try TestSupport.runProcess(TestSupport.executable, f.importArgs + ["--output", out])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+}
