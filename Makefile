@@ -60,9 +60,11 @@ test: setup lint
 	swift test --skip-build
 
 # No trap on a path data or an option can reach: every precondition/assert/try!/as! in Sources/
-# carries an `// invariant:` comment saying why (scripts/lint-invariants.sh).
+# carries an `// invariant:` comment saying why (scripts/lint-invariants.sh); imports go one way
+# down the layers (scripts/lint-layers.sh).
 lint:
 	scripts/lint-invariants.sh
+	scripts/lint-layers.sh
 
 bench: build-release
 	bench/import/run.sh
