@@ -29,15 +29,7 @@ import TestSupport
         return paths
     }
 
-    static func leafBytes(_ root: String) throws -> [String: Data] {
-        var out: [String: Data] = [:]
-        let base = root + "/dataset"
-        let e = FileManager.default.enumerator(atPath: base)!
-        while let item = e.nextObject() as? String {
-            if item.hasSuffix(".parquet") { out[item] = FileManager.default.contents(atPath: base + "/" + item) }
-        }
-        return out
-    }
+    static func leafBytes(_ root: String) throws -> [String: Data] { try TestSupport.leafBytes(root) }
 
     @Test(arguments: ["map:3", "reduce:4"])
     func sigkillThenResumeGivesIdenticalLeaves(crashPoint: String) throws {

@@ -92,22 +92,12 @@ public enum TestSupport {
                         stdout: outData.text(), stderr: errData.text())
     }
 
-    /// Runs a program and returns its exit status and output.
+    /// Runs a program and returns its exit status (the signal number if a signal ended it) and output.
     public static func runStatus(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws
         -> (status: Int32, stdout: String, stderr: String)
     {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = arguments
-        if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let outData = ReadBuffer(out.fileHandleForReading)
-        let errData = ReadBuffer(err.fileHandleForReading)
-        p.waitUntilExit()
-        return (p.terminationStatus, outData.text(), errData.text())
+        let r = try runProcess(program, arguments, environment: environment)
+        return (r.status, r.stdout, r.stderr)
     }
 }
 

@@ -15,17 +15,18 @@ import argparse, filecmp, os, shutil, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "bench", "import"))
-sys.path.insert(0, os.path.join(ROOT, "bench", "crossmatch"))
-import bench as import_bench  # noqa: E402  (bench/import/bench.py: generate)
-
-sys.path.pop(0)
-sys.path.pop(0)
 import importlib.util  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("xmatch_bench", os.path.join(ROOT, "bench", "crossmatch", "bench.py"))
-xmatch_bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(xmatch_bench)
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+import_bench = _load("import_bench", os.path.join(ROOT, "bench", "import", "bench.py"))       # generate()
+xmatch_bench = _load("xmatch_bench", os.path.join(ROOT, "bench", "crossmatch", "bench.py"))   # generate()
 
 
 def timed(cmd):
