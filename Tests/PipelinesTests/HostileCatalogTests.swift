@@ -190,3 +190,51 @@ struct HostileCatalogTests {
         #expect(r.stderr.contains("hats_npix_suffix=/"), "\(r.stderr)")
     }
 }
+
+/// FITS headers with absurd numbers (sizes whose products overflow, huge repeat counts and
+/// dimensions): never a trap; a file that cannot be read is rejected with a message naming it.
+@Suite("Hostile FITS headers", .serialized)
+struct HostileFITSTests {
+    static let edits: [[String: String]] = [
+        ["NAXIS2": "4294967296", "PCOUNT": "9223372036854775807"],
+        ["NAXIS2": "9223372036854775807"],
+        ["NAXIS1": "9223372036854775807"],
+        ["PCOUNT": "-5"],
+        ["THEAP": "-9223372036854775807"],
+        ["TFORM1": "'99999999999999999K'"],
+        ["TFORM1": "'1099511627776K'"],
+        ["TFORM2": "'1PD(9223372036854775807)'"],
+        ["TDIM1": "'(4294967296,4294967296)'"],
+        ["TFORM1": "'3K'", "TDIM1": "'(99999999999999999999)'"],
+        ["TSCAL2": "1E400", "TZERO2": "NAN"],
+        ["TNULL1": "99999999999999999999"],
+        ["TFIELDS": "99999"],
+    ]
+
+    @Test(arguments: edits.indices)
+    func absurdHeaderNumbersAreRejected(_ k: Int) throws {
+        let dir = try TestSupport.temporaryDirectory("fits-hostile").path
+        let source = try TestSupport.fixture("hats-import/test_formats/small_sky.fits")
+        let bad = dir + "/bad.fits"
+        let pairs = Self.edits[k].map { "\($0.key)=\($0.value)" }
+        try TestSupport.runPython("""
+            import sys
+            data = bytearray(open(sys.argv[1], 'rb').read())
+            for pair in sys.argv[3:]:
+                key, value = pair.split('=', 1)
+                for i in range(0, len(data), 80):
+                    if data[i:i + 8] == key.ljust(8).encode():
+                        data[i:i + 80] = (key.ljust(8) + '= ' + value.rjust(20)).ljust(80).encode()
+                        break
+            open(sys.argv[2], 'wb').write(data)
+            """, arguments: [source, bad] + pairs)
+        let r = try TestSupport.runProcess(TestSupport.executable, ["import", "--input", bad, "--output", dir + "/cat", "--quiet"])
+        #expect(!r.signaled, "\(pairs): trapped (signal \(r.status)): \(r.stderr.suffix(600))")
+        #expect([0, 1, 2, 3].contains(r.status), "\(pairs): exit \(r.status)")
+        // Rejected whole (or nothing readable left): the message names the file. (A header key
+        // the file does not have is not edited, and the file imports as it is.)
+        if r.status == 3 || r.status == 2 {
+            #expect(r.stderr.contains("bad.fits"), "\(pairs): the message names the file: \(r.stderr.suffix(400))")
+        }
+    }
+}

@@ -74,6 +74,9 @@ public struct FITSColumn: Hashable, Sendable {
 }
 
 extension FITSColumn {
+    /// The largest repeat count a `TFORMn` may give.
+    static let maximumRepeatCount = 1 << 40
+
     /// Parses a binary-table `TFORMn` value: repeat count, element type and storage, plus the
     /// `w` of `rAw` when present.
     static func parseFormat(_ text: String) -> (repeatCount: Int, type: ElementType, storage: Storage, width: Int?)? {
@@ -83,7 +86,8 @@ extension FITSColumn {
         while i < chars.count, chars[i].isASCII, chars[i].isNumber { digits.append(chars[i]); i += 1 }
         guard i < chars.count else { return nil }
         let repeatCount = digits.isEmpty ? 1 : Int(digits)
-        guard let repeatCount else { return nil }
+        // A repeat count past 2^40 cannot describe a real row (and its width would overflow).
+        guard let repeatCount, repeatCount <= Self.maximumRepeatCount else { return nil }
         var storage = Storage.fixed
         if chars[i] == "P" || chars[i] == "Q" {
             storage = chars[i] == "P" ? .variableP : .variableQ
@@ -107,8 +111,15 @@ extension FITSColumn {
         let inner = t.dropFirst().dropLast()
         var dims: [Int] = []
         for part in inner.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let d = Int(String(part).fitsBlanksRemoved()), d >= 0 else { return nil }
+            guard let d = Int(String(part).fitsBlanksRemoved()), d >= 0, d <= maximumRepeatCount else { return nil }
             dims.append(d)
+        }
+        // The product must fit too (it is compared with the repeat count).
+        var product = 1
+        for d in dims {
+            let (p, overflow) = product.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= maximumRepeatCount else { return nil }
+            product = p
         }
         return dims.isEmpty ? nil : dims
     }

@@ -39,9 +39,11 @@ struct FITSDescriptors {
                     offset = Int(UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
                 }
             }
-            let size = column.elementType == .bit ? (n + 7) / 8 : n * elementSize
+            // Descriptors are data: a count whose byte size overflows is out of the heap too.
+            let (elementBytes, overflow) = n.multipliedReportingOverflow(by: elementSize)
+            let size = column.elementType == .bit ? n / 8 + (n % 8 == 0 ? 0 : 1) : (overflow ? Int.max : elementBytes)
             if n > 0 {
-                guard n >= 0, offset >= 0, size >= 0, offset <= heapSize, size <= heapSize - offset else {
+                guard offset >= 0, size >= 0, offset <= heapSize, size <= heapSize - offset else {
                     throw FormatError(.corruptInput,
                                       "array descriptor (\(n) elements at heap offset \(offset)) points outside the \(heapSize)-byte heap",
                                       path: path, location: "\(location), column \(column.name), row \(firstRow + r + 1)")

@@ -84,14 +84,21 @@ public final class FITSTableReader: BatchReader {
         rowCount = try file.rowCount()
         rowWidth = all.reduce(0) { $0 + $1.byteWidth }
         let pcount = Int(try file.integerKeyword("PCOUNT") ?? 0)
-        let tableBytes = rowWidth * rowCount
+        // Header numbers are data: sizes are computed with overflow checks, so absurd values are
+        // a corrupt-input error, not a trap; then the file must really hold that many bytes.
+        let (tableBytes, tableOverflow) = rowWidth.multipliedReportingOverflow(by: rowCount)
+        let (dataBytes, dataOverflow) = tableBytes.addingReportingOverflow(pcount)
+        guard rowCount >= 0, pcount >= 0, !tableOverflow, !dataOverflow else {
+            throw FormatError(.corruptInput, "impossible table size: NAXIS1 = \(rowWidth), NAXIS2 = \(rowCount), PCOUNT = \(pcount)",
+                              path: path, location: location)
+        }
         heapOffset = Int(try file.integerKeyword("THEAP") ?? Int64(tableBytes))
-        heapSize = pcount - (heapOffset - tableBytes)
-        guard pcount >= 0, heapOffset >= tableBytes, heapSize >= 0 else {
+        guard heapOffset >= tableBytes, heapOffset - tableBytes <= pcount else {
             throw FormatError(.corruptInput, "inconsistent heap: PCOUNT = \(pcount), THEAP = \(heapOffset), table bytes \(tableBytes)",
                               path: path, location: location)
         }
-        try Self.checkComplete(file, dataBytes: tableBytes + pcount, location: location)
+        heapSize = pcount - (heapOffset - tableBytes)
+        try Self.checkComplete(file, dataBytes: dataBytes, location: location)
 
         let location = self.location
         if let names {
