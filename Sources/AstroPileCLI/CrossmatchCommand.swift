@@ -89,7 +89,6 @@ struct CrossmatchCommand: ParsableCommand {
         if let rightColumns { config.rightColumns = split(rightColumns) }
         config.jobs = runOptions.jobs
         config.tmp = runOptions.tmp
-        do { try config.validate() } catch let e as RunError { throw ValidationError("\(e)") }
         Interruption.install()
         let outcome = try CrossmatchPipeline.run(config, progress: !runOptions.quiet)
         let r = outcome.report

@@ -138,7 +138,6 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
             c.memoryBytes = bytes
         }
         if let tmp = runOptions.tmp { c.tmp = tmp }
-        do { try c.validate() } catch let e as RunError { throw ValidationError("\(e)") }
         return c
     }
 

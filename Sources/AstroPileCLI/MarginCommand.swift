@@ -36,7 +36,6 @@ struct MarginCommand: ParsableCommand {
         config.catalogName = catalogName
         config.jobs = runOptions.jobs
         config.tmp = runOptions.tmp
-        do { try config.validate() } catch let e as RunError { throw ValidationError("--radius: \(e)") }
         Interruption.install()
         let outcome = try MarginPipeline.run(config, progress: !runOptions.quiet)
         let r = outcome.report

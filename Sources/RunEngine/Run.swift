@@ -182,7 +182,7 @@ public final class Run: @unchecked Sendable {
         let todoItems = todo.map { (index: $0, item: items[$0], key: keys[$0]) }
         try executor.run(count: todoItems.count) { k, worker in
             let t = todoItems[k]
-            let record = try work(t.item, StageContext(progress: reporter, worker: worker))
+            let record = try Self.classifyingFullDisk { try work(t.item, StageContext(progress: reporter, worker: worker)) }
             try store.save(try RecordCoding.encode(record), stage: name, key: t.key)
             slots.set(t.index, record)
             FaultHooks.itemRecorded(stage: name)
@@ -209,7 +209,7 @@ public final class Run: @unchecked Sendable {
         if let data = try store.load(stage: stage.rawValue, key: Self.stepKey), let r = RecordCoding.decode(Record.self, from: data) {
             return r
         }
-        let record = try work()
+        let record = try Self.classifyingFullDisk(work)
         try store.save(try RecordCoding.encode(record), stage: stage.rawValue, key: Self.stepKey)
         FaultHooks.itemRecorded(stage: stage.rawValue)
         try Interruption.check()
@@ -223,6 +223,15 @@ public final class Run: @unchecked Sendable {
     }
 
     static let stepKey = "step"
+
+    /// Runs `body`; a write that failed because the disk is full (a ``FormatError`` with code
+    /// `noSpace`, wherever in a pipeline it was raised) becomes ``RunError/diskFull(path:message:)``,
+    /// so every stage stops on a full disk the same way (exit 1, state kept).
+    static func classifyingFullDisk<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as FormatError where e.code == .noSpace {
+            throw RunError.writing(e.path ?? "the output", e)
+        }
+    }
 
     /// Adds seconds to a stage's timing (stages run one after another; the lock is for safety).
     private func addSeconds(_ stage: String, _ s: Double) {

@@ -27,6 +27,7 @@ struct AbsurdOptionsTests {
         AbsurdOption(args: ["import", "--input", input, "--output", out, "--threshold", "0"], says: "threshold"),
         AbsurdOption(args: ["import", "--input", input, "--output", out, "--threshold", "-5"], says: "threshold"),
         AbsurdOption(args: ["import", "--input", input, "--output", out, "--highest-order", "30"], says: "orders"),
+        AbsurdOption(args: ["import", "--input", input, "--output", out, "--highest-order", "29"], says: "--memory"),
         AbsurdOption(args: ["import", "--input", input, "--output", out, "--lowest-order=-1"], says: "orders"),
         AbsurdOption(args: ["import", "--input", input, "--output", out, "--constant-order", "99"], says: "constant order"),
         AbsurdOption(args: ["import", "--input", input, "--output", out, "--hdu", "-3"], says: "HDU"),

@@ -66,18 +66,16 @@ public enum CrossmatchPipeline {
             case .nearest(let k): "nearest \(k)"
             case .allPairs: "all pairs"
             }
-            do {
-                try writer.finish(leaves: leaves, schema: plan.outputSchema, name: name, type: .object,
-                                  ra: left.raColumn + config.leftSuffix, dec: left.decColumn + config.leftSuffix,
-                                  properties: [("astropile_crossmatch_left", left.absoluteRoot),
-                                               ("astropile_crossmatch_right", right.absoluteRoot),
-                                               ("astropile_crossmatch_margin", margin.absoluteRoot),
-                                               ("astropile_crossmatch_radius_arcsec", String(config.radiusArcsec)),
-                                               ("astropile_crossmatch_mode", modeText),
-                                               ("astropile_crossmatch_join", config.join.rawValue),
-                                               ("astropile_config_hash", hash)],
-                                  propertiesDirectory: try run.stagingDirectory())
-            } catch let e as RunError { throw e } catch { throw RunError.writing(layout.root, error) }
+            try writer.finish(leaves: leaves, schema: plan.outputSchema, name: name, type: .object,
+                              ra: left.raColumn + config.leftSuffix, dec: left.decColumn + config.leftSuffix,
+                              properties: [("astropile_crossmatch_left", left.absoluteRoot),
+                                           ("astropile_crossmatch_right", right.absoluteRoot),
+                                           ("astropile_crossmatch_margin", margin.absoluteRoot),
+                                           ("astropile_crossmatch_radius_arcsec", String(config.radiusArcsec)),
+                                           ("astropile_crossmatch_mode", modeText),
+                                           ("astropile_crossmatch_join", config.join.rawValue),
+                                           ("astropile_config_hash", hash)],
+                              propertiesDirectory: try run.stagingDirectory())
             let problems = try writer.verify(leaves: leaves)
             guard problems.isEmpty else { throw RunError.verification(problems.prefix(5).joined(separator: "; ")) }
             let details = CrossmatchDetails(left: left.absoluteRoot, right: right.absoluteRoot, margin: margin.absoluteRoot,

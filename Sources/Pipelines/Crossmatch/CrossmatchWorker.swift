@@ -33,21 +33,15 @@ struct CrossmatchWorker: Sendable {
 
     /// Matches the left partition `pixel` and writes its leaf.
     func match(_ pixel: HealpixPixel, progress: ProgressReporter) throws -> CrossmatchRecord {
-        do { return try matchPartition(pixel, progress: progress) } catch let e as FormatError where e.code == .noSpace || e.code == .io {
-            throw RunError.writing(layout.leafPath(pixel), e)
-        }
-    }
-
-    private func matchPartition(_ pixel: HealpixPixel, progress: ProgressReporter) throws -> CrossmatchRecord {
         try Interruption.check()
         let path = left.leafPath(pixel)
         var batches: [RecordBatch] = []
-        do {
+        try CatalogError.reading(path) {
             let reader = try ParquetFileReader(path: path, columns: plan.leftColumns, batchRows: RightSide.batchRows)
             while let b = try reader.next() {
                 batches.append(b.schema.fields == plan.leftSchema.fields ? b : try ArrowCompute.cast(b, to: plan.leftSchema))
             }
-        } catch let e as CatalogError { throw e } catch { throw CatalogError.unreadable(path, "\(error)") }
+        }
         let leftTable = try ChunkedTable(batches, schema: plan.leftSchema)
         var hpx: [Int64] = [], ra: [Double] = [], dec: [Double] = [], valid: [Bool] = []
         for b in batches {

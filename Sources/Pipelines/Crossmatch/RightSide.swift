@@ -52,14 +52,8 @@ final class RightSide: @unchecked Sendable {
     init(tile: RightTiling.Tile, columns: [String], schema: Schema, ra: String, dec: String) throws {
         var batches: [RecordBatch] = []
         for path in [tile.partition, tile.margin].compactMap({ $0 }) {
-            let reader: ParquetFileReader
-            do { reader = try ParquetFileReader(path: path, columns: columns, batchRows: Self.batchRows) } catch {
-                throw CatalogError.unreadable(path, "\(error)")
-            }
-            while true {
-                let next: RecordBatch?
-                do { next = try reader.next() } catch { throw CatalogError.unreadable(path, "\(error)") }
-                guard let b = next else { break }
+            let reader = try CatalogError.reading(path) { try ParquetFileReader(path: path, columns: columns, batchRows: Self.batchRows) }
+            while let b = try CatalogError.reading(path, { try reader.next() }) {
                 if b.schema.fields != schema.fields {
                     batches.append(try ArrowCompute.cast(b, to: schema))
                 } else {

@@ -20,12 +20,6 @@ struct FinishStage {
 
     /// Writes the metadata files; returns the total leaf bytes.
     func writeMetadata(leafRecords: [ReduceRecord], inputs: [ImportInput]) throws -> Int64 {
-        do { return try writeFiles(leafRecords: leafRecords, inputs: inputs) } catch {
-            throw RunError.writing(layout.root, error)
-        }
-    }
-
-    private func writeFiles(leafRecords: [ReduceRecord], inputs: [ImportInput]) throws -> Int64 {
         var csv = "Norder,Npix\n"
         for p in plan.pixels { csv += "\(p.order),\(p.index)\n" }
         try AtomicFile.write(csv, to: layout.partitionInfoFile)

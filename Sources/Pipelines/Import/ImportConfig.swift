@@ -140,6 +140,12 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         guard memoryBytes > 0, memoryBytes <= ByteSize.maximum else {
             throw bad("the memory budget must be between 1 byte and \(ByteSize.maximum) bytes, got \(memoryBytes)")
         }
+        // The histogram at the mapping order is dense (8 bytes per pixel, as hats-import's): it
+        // must fit the memory budget, or a deep order would exhaust memory instead of failing here.
+        let histogramBytes = 8 * Double(HealpixPixel.pixelCount(order: mappingOrder))
+        guard histogramBytes <= Double(max(memoryBytes, Self.minimumMemoryBytes)) else {
+            throw bad("a histogram at order \(mappingOrder) takes \(String(format: "%.3g", histogramBytes / Double(1 << 30))) GiB, more than the memory budget (--memory); lower --highest-order/--constant-order or raise --memory")
+        }
         guard csv.blockSize > 0, csv.blockSize <= 1 << 30 else { throw bad("the CSV block size must be in 1...\(1 << 30) bytes") }
         guard parquet.rowGroupRows > 0 else { throw bad("the Parquet row-group size must be positive") }
         if !csv.hasHeader && csv.columnNames == nil { throw bad("a CSV without a header needs column names") }

@@ -68,11 +68,23 @@ public struct ImportPipeline {
             try mapStage.map(input, progress: context.progress)
         }
 
-        // Bin
-        let histogram = try mergedHistogram(files, maps: maps)
-        let alignment = try run.step(ImportStage.bin) { try self.align(histogram) }
+        // Bin. The merged histogram is needed only by the steps still to do (a resumed run whose
+        // bin and finish are recorded never reads the per-input histograms again).
+        var merged: PixelHistogram? = nil
+        func histogram() throws -> PixelHistogram {
+            if let merged { return merged }
+            let h = try mergedHistogram(files, maps: maps)
+            merged = h
+            return h
+        }
+        let alignment = try run.step(ImportStage.bin) { try self.align(try histogram()) }
         let partitions = try PartitionPlan(
-            pixels: try zip(alignment.orders, alignment.indices).map { try Self.pixel(order: $0, index: $1) },
+            pixels: try zip(alignment.orders, alignment.indices).map { order, index in
+                guard let pixel = HealpixPixel(checkedOrder: order, index: index) else {
+                    throw RunError.io("the work folder's alignment names pixel (\(order), \(index)), which is not a pixel; remove \(run.folder.path) to start over")
+                }
+                return pixel
+            },
             rowCounts: alignment.counts, highestOrder: config.mappingOrder)
 
         // Reduce
@@ -89,29 +101,17 @@ public struct ImportPipeline {
                                         priority: { partitions.rowCounts[$0] }) { i, context in
             let pixel = partitions.pixels[i]
             try Interruption.check()
-            do {
-                let r = try reduce.reduce(pixel, expectedRows: partitions.rowCounts[i], cache: caches[context.worker])
-                context.progress.advance(r.rows)
-                return r
-            } catch let e as FormatError where e.code == .noSpace {
-                throw RunError.writing(layout.leafPath(pixel), e)
-            }
+            let r = try reduce.reduce(pixel, expectedRows: partitions.rowCounts[i], cache: caches[context.worker])
+            context.progress.advance(r.rows)
+            return r
         }
 
         // Finish
         let report = try run.step(ImportStage.finish) {
             try self.finish(layout: layout, staging: try run.stagingDirectory(), leafSchema: leafSchema, plan: plan, maps: maps,
-                            partitions: partitions, histogram: histogram, leafRecords: leafRecords, output: run.output)
+                            partitions: partitions, histogram: try histogram(), leafRecords: leafRecords, output: run.output)
         }
         return .written(try run.commit(report))
-    }
-
-    /// A pixel from a record, checked (a damaged record is an error, not a trap).
-    static func pixel(order: Int, index: Int64) throws -> HealpixPixel {
-        guard HealpixPixel.isValid(order: order, index: index) else {
-            throw RunError.io("the work folder's alignment names pixel (\(order), \(index)), which is not a pixel; remove the work folder to start over")
-        }
-        return HealpixPixel(order: order, index: index)
     }
 
     /// Writes the metadata, verifies rows and schemas, and makes the report.

@@ -35,6 +35,8 @@ struct ImportWorkFiles: Sendable {
     var unpackedDirectory: String { root + "/unpacked" }
 
     func runFile(_ name: String) -> String { runDirectory + "/" + name }
+    /// The name of spill run `chunk` of input `input`.
+    static func runName(input: Int, chunk: Int) -> String { "\(input)-\(chunk).arrow" }
     func histogramFile(_ input: Int) -> String { histogramDirectory + "/\(input).bin" }
     func unpackedFile(_ input: Int) -> String { unpackedDirectory + "/\(input).fits" }
 

@@ -45,7 +45,7 @@ struct MapStage {
             do {
                 run = try writeRun(pending, input: input.index, chunk: chunk, histogram: &histogram, shift: shift)
             } catch {
-                throw RunError.writing(files.runFile("\(input.index)-\(chunk).arrow"), error)
+                throw RunError.writing(files.runFile(ImportWorkFiles.runName(input: input.index, chunk: chunk)), error)
             }
             if let run { record.runs.append(run) }
             chunk += 1
@@ -222,7 +222,7 @@ struct MapStage {
             withHpx.append(p.batch.inserting(Self.healpixField, .primitive(.int64, p.hpx), at: 0))
         }
         let table = try ChunkedTable(withHpx, schema: leafSchema)
-        let name = "\(input)-\(chunk).arrow"
+        let name = ImportWorkFiles.runName(input: input, chunk: chunk)
         // Spill runs are scratch: no fsync (a killed process keeps them; after a power cut the
         // resume check finds a damaged run and maps its input again).
         let writer = try IPCFileWriter(path: files.runFile(name), schema: leafSchema, durable: false)

@@ -54,11 +54,11 @@ public struct MarginConfig: Codable, Sendable, Hashable {
     /// - Throws: ``RunError/configuration(_:)`` naming the setting.
     public func validate() throws {
         guard radiusArcsec > 0, radiusArcsec.isFinite else {
-            throw RunError.configuration("the margin radius must be a positive angle, got \(radiusArcsec) arcsec")
+            throw RunError.configuration("--radius must be a positive angle, got \(radiusArcsec) arcsec")
         }
         guard radiusArcsec <= MarginFinder.maximumThresholdArcsec else {
             throw RunError.configuration(
-                "a margin of \(radiusArcsec) arcsec is too wide; the largest is \(Int(MarginFinder.maximumThresholdArcsec)) arcsec")
+                "--radius: a margin of \(radiusArcsec) arcsec is too wide; the largest is \(Int(MarginFinder.maximumThresholdArcsec)) arcsec")
         }
         if let jobs, let problem = RunOptions.problem(jobs: jobs) { throw RunError.configuration(problem) }
     }

@@ -51,8 +51,7 @@ struct MarginMapper: Sendable {
             throw RunError.verification("partition \(source) is not in the tiling")
         }
         let path = catalog.leafPath(source)
-        let reader: ParquetFileReader
-        do { reader = try ParquetFileReader(path: path) } catch { throw CatalogError.unreadable(path, "\(error)") }
+        let reader = try CatalogError.reading(path) { try ParquetFileReader(path: path) }
         let range = source.healpix29Range
         var finder = self.finder
         var writers: [Int: IPCFileWriter] = [:]
@@ -60,10 +59,7 @@ struct MarginMapper: Sendable {
         var targets: [Int] = []
         var rowsRead: Int64 = 0
         defer { for w in writers.values { try? w.close() } }
-        while true {
-            let next: RecordBatch?
-            do { next = try reader.next() } catch { throw CatalogError.unreadable(path, "\(error)") }
-            guard let batch = next else { break }
+        while let batch = try CatalogError.reading(path, { try reader.next() }) {
             try Interruption.check()
             guard let hpxColumn = batch.column(catalog.healpixColumn), hpxColumn.type == .int64 else {
                 throw CatalogError.notACatalog(catalog.root, "\(path) has no int64 column \(catalog.healpixColumn)")
@@ -92,21 +88,19 @@ struct MarginMapper: Sendable {
                 for (tile, indices) in perTile.sorted(by: { $0.key < $1.key }) {
                     let rows = try indices.withUnsafeBufferPointer { try table.take($0) }
                     let tilePixel = tiles.pixels[tile]
-                    let shard = shards.path(tile: tilePixel, source: source)
-                    do {
-                        if writers[tile] == nil {
-                            try FileManager.default.createDirectory(atPath: shards.folder(tile: tilePixel), withIntermediateDirectories: true)
-                            writers[tile] = try IPCFileWriter(path: shard, schema: batch.schema, durable: false)
-                        }
-                        try writers[tile]?.write(rows)
-                    } catch { throw RunError.writing(shard, error) }
+                    if writers[tile] == nil {
+                        try FileManager.default.createDirectory(atPath: shards.folder(tile: tilePixel), withIntermediateDirectories: true)
+                        writers[tile] = try IPCFileWriter(path: shards.path(tile: tilePixel, source: source), schema: batch.schema,
+                                                          durable: false)
+                    }
+                    try writers[tile]?.write(rows)
                     counts[tile, default: 0] += Int64(indices.count)
                 }
             }
             progress.advance(Int64(batch.length))
         }
         for (tile, w) in writers.sorted(by: { $0.key < $1.key }) {
-            do { try w.close() } catch { throw RunError.writing(shards.path(tile: tiles.pixels[tile], source: source), error) }
+            try w.close()
             writers[tile] = nil
         }
         return MarginMapRecord(rowsRead: rowsRead, rowsPerTile: counts)
@@ -114,26 +108,22 @@ struct MarginMapper: Sendable {
 
     /// Writes the leaf of one margin tile from its shards (in sky order).
     func reduce(tile: HealpixPixel, sources: [HealpixPixel], layout: HATSLayout) throws -> MarginReduceRecord {
-        do {
-            try FileManager.default.createDirectory(atPath: layout.leafDirectory(tile), withIntermediateDirectories: true)
-            var writer: ParquetFileWriter? = nil
-            var rows: Int64 = 0
-            var options = ParquetWriteOptions()
-            options.sortedByFirstColumn = true
-            for source in sources {
-                try Interruption.check()
-                let file = try IPCFile(path: shards.path(tile: tile, source: source))
-                if writer == nil { writer = try ParquetFileWriter(path: layout.leafPath(tile), schema: file.schema, options: options) }
-                for b in 0..<file.batchCount {
-                    let batch = try file.batch(b)
-                    try writer?.write(batch)
-                    rows += Int64(batch.length)
-                }
+        try FileManager.default.createDirectory(atPath: layout.leafDirectory(tile), withIntermediateDirectories: true)
+        var writer: ParquetFileWriter? = nil
+        var rows: Int64 = 0
+        var options = ParquetWriteOptions()
+        options.sortedByFirstColumn = true
+        for source in sources {
+            try Interruption.check()
+            let file = try IPCFile(path: shards.path(tile: tile, source: source))
+            if writer == nil { writer = try ParquetFileWriter(path: layout.leafPath(tile), schema: file.schema, options: options) }
+            for b in 0..<file.batchCount {
+                let batch = try file.batch(b)
+                try writer?.write(batch)
+                rows += Int64(batch.length)
             }
-            try writer?.close()
-            return MarginReduceRecord(rows: rows)
-        } catch let e as RunError { throw e } catch {
-            throw RunError.writing(layout.leafPath(tile), error)
         }
+        try writer?.close()
+        return MarginReduceRecord(rows: rows)
     }
 }

@@ -90,14 +90,12 @@ public enum MarginPipeline {
             let writer = HATSCatalogWriter(layout: layout)
             let schema = try catalog.schema()
             let name = config.catalogName ?? URL(fileURLWithPath: layout.root).lastPathComponent
-            do {
-                try FileManager.default.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
-                try writer.finish(leaves: leaves, schema: schema, name: name, type: .margin, ra: catalog.raColumn, dec: catalog.decColumn,
-                                  properties: [("hats_primary_table_url", catalog.absoluteRoot),
-                                               ("hats_margin_threshold", String(config.radiusArcsec)),
-                                               ("astropile_config_hash", config.configHash)],
-                                  propertiesDirectory: try run.stagingDirectory())
-            } catch let e as RunError { throw e } catch { throw RunError.writing(layout.root, error) }
+            try FileManager.default.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true)
+            try writer.finish(leaves: leaves, schema: schema, name: name, type: .margin, ra: catalog.raColumn, dec: catalog.decColumn,
+                              properties: [("hats_primary_table_url", catalog.absoluteRoot),
+                                           ("hats_margin_threshold", String(config.radiusArcsec)),
+                                           ("astropile_config_hash", config.configHash)],
+                              propertiesDirectory: try run.stagingDirectory())
             let problems = try writer.verify(leaves: leaves)
             guard problems.isEmpty else { throw RunError.verification(problems.prefix(5).joined(separator: "; ")) }
             let details = MarginDetails(catalog: catalog.root, radiusArcsec: config.radiusArcsec, sourcePartitions: positives.count,
