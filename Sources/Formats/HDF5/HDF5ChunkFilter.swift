@@ -40,3 +40,30 @@ public enum HDF5ChunkFilter {
         return out
     }
 }
+
+extension HDF5ChunkFilter {
+    /// Inflates a chunk written by ``shuffleDeflate`` and undoes the shuffle; `rawSize` is the
+    /// chunk's size before filtering.
+    public static func inflateUnshuffle(_ filtered: UnsafeRawBufferPointer, rawSize: Int, elementSize: Int) throws -> [UInt8] {
+        var shuffled = [UInt8](repeating: 0, count: rawSize)
+        var length = uLong(rawSize)
+        let status = shuffled.withUnsafeMutableBufferPointer { o in
+            uncompress(o.baseAddress, &length, filtered.bindMemory(to: UInt8.self).baseAddress, uLong(filtered.count))
+        }
+        guard status == Z_OK, Int(length) == rawSize else {
+            throw FormatError(.corruptInput, "a compressed chunk does not inflate to \(rawSize) bytes (zlib status \(status))")
+        }
+        guard elementSize > 1, rawSize % elementSize == 0 else { return shuffled }
+        var out = [UInt8](repeating: 0, count: rawSize)
+        let count = rawSize / elementSize
+        for b in 0..<elementSize {
+            let base = b * count
+            var j = b
+            for i in 0..<count {
+                out[j] = shuffled[base + i]
+                j += elementSize
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,93 @@
+import Formats
+import Foundation
+import RunEngine
+
+/// One object's stamp as the cut stage hands it to the write stage: per-band scalars plus the
+/// three image arrays already filtered (shuffled and deflated) for HDF5's row chunks, so the
+/// compression runs on the cut stage's workers.
+struct SpilledStamp: Sendable {
+    var objectIndex: Int
+    var offsetX: [Float], offsetY: [Float], scale: [Float], psf: [Float], noise: [Float], extinction: [Float]
+    var frames: [String]
+    var flux: [UInt8], ivar: [UInt8], mask: [UInt8]
+
+    init(_ s: ObjectStamp, level: Int) throws {
+        objectIndex = s.objectIndex
+        offsetX = s.offsetX; offsetY = s.offsetY; scale = s.scale; psf = s.psf; noise = s.noise; extinction = s.extinction
+        frames = s.frames
+        flux = try s.flux.withUnsafeBytes { try HDF5ChunkFilter.shuffleDeflate($0, elementSize: 4, level: level) }
+        ivar = try s.ivar.withUnsafeBytes { try HDF5ChunkFilter.shuffleDeflate($0, elementSize: 4, level: level) }
+        mask = try s.mask.withUnsafeBytes { try HDF5ChunkFilter.shuffleDeflate($0, elementSize: 1, level: level) }
+    }
+
+    init(objectIndex: Int, offsetX: [Float], offsetY: [Float], scale: [Float], psf: [Float], noise: [Float], extinction: [Float],
+         frames: [String], flux: [UInt8], ivar: [UInt8], mask: [UInt8]) {
+        self.objectIndex = objectIndex
+        self.offsetX = offsetX; self.offsetY = offsetY; self.scale = scale; self.psf = psf; self.noise = noise
+        self.extinction = extinction; self.frames = frames; self.flux = flux; self.ivar = ivar; self.mask = mask
+    }
+}
+
+/// The cut stage's per-field scratch file: `APSTAMP1`, then records
+/// `[u32 length][payload]`, little-endian. It is private to one run (written and read by this
+/// file only, inside the work folder), so a flat record stream needs no library; it is
+/// written atomically before the field's completion record, and a damaged one is an error
+/// naming it.
+enum StampSpill {
+    static let magic = Array("APSTAMP1".utf8)
+
+    static func write(_ stamps: [SpilledStamp], bands: Int, to path: String) throws {
+        var out = magic
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { out.append(contentsOf: $0) } }
+        func floats(_ v: [Float]) { for f in v { withUnsafeBytes(of: f.bitPattern.littleEndian) { out.append(contentsOf: $0) } } }
+        u32(stamps.count)
+        for s in stamps {
+            var record: [UInt8] = []
+            swap(&out, &record)
+            u32(s.objectIndex)
+            for a in [s.offsetX, s.offsetY, s.scale, s.psf, s.noise, s.extinction] { floats(a) }
+            for f in s.frames { let b = Array(f.utf8); u32(b.count); out.append(contentsOf: b) }
+            for a in [s.flux, s.ivar, s.mask] { u32(a.count); out.append(contentsOf: a) }
+            swap(&out, &record)
+            u32(record.count)
+            out.append(contentsOf: record)
+        }
+        do { try AtomicFile.write(out, to: path) } catch { throw RunError.writing(path, error) }
+    }
+
+    static func read(_ path: String, bands: Int) throws -> [SpilledStamp] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw RunError.io("cannot read the work file \(path): \(error.localizedDescription); delete the work folder to start over")
+        }
+        let bytes = [UInt8](data)
+        var at = 0
+        func fail() -> RunError { RunError.io("the work file \(path) is damaged at byte \(at); delete the work folder to start over") }
+        func u32() throws -> Int {
+            guard at + 4 <= bytes.count else { throw fail() }
+            let v = Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+            at += 4
+            return v
+        }
+        func floats() throws -> [Float] { try (0..<bands).map { _ in Float(bitPattern: UInt32(try u32())) } }
+        func blob() throws -> [UInt8] {
+            let n = try u32()
+            guard at + n <= bytes.count else { throw fail() }
+            defer { at += n }
+            return Array(bytes[at..<(at + n)])
+        }
+        guard bytes.count >= 12, Array(bytes[0..<8]) == magic else { throw fail() }
+        at = 8
+        let count = try u32()
+        var out: [SpilledStamp] = []
+        for _ in 0..<count {
+            _ = try u32()
+            let index = try u32()
+            let ox = try floats(), oy = try floats(), sc = try floats(), ps = try floats(), no = try floats(), ex = try floats()
+            let frames = try (0..<bands).map { _ in String(decoding: try blob(), as: UTF8.self) }
+            out.append(SpilledStamp(objectIndex: index, offsetX: ox, offsetY: oy, scale: sc, psf: ps, noise: no, extinction: ex,
+                                    frames: frames, flux: try blob(), ivar: try blob(), mask: try blob()))
+        }
+        return out
+    }
+}
