@@ -7,12 +7,16 @@ import Pipelines
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show a HATS catalog's rows, partitions per order, columns, size and provenance.")
+        abstract: "Show a HATS catalog's rows, partitions per order, columns, size and provenance, or an image data set's objects, bands, size, partitions and provenance.")
 
-    @Argument(help: "The catalog folder.")
+    @Argument(help: "The catalog or data set folder.")
     var catalog: String
 
     func run() throws {
+        if FileManager.default.fileExists(atPath: catalog + "/" + StampsPipeline.indexFileName) {
+            print(try ImageDataSet(root: catalog).summary)
+            return
+        }
         let info = try CatalogInfo.read(catalog)
         print(info.text)
     }

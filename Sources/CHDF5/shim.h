@@ -9,6 +9,7 @@ static inline hid_t ap_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t ap_h5s_all(void) { return H5S_ALL; }
 static inline hid_t ap_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t ap_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t ap_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t ap_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t ap_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t ap_h5t_native_int8(void) { return H5T_NATIVE_INT8; }

@@ -42,7 +42,8 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
 ///
 /// Datasets AstroPile writes are either contiguous (small per-object columns) or chunked one
 /// row per chunk with HDF5's built-in shuffle + deflate filters, which h5py reads with no
-/// plugin (DESIGN.md §5).
+/// plugin (DESIGN.md §5). Objects carry no modification times, so the same data written the
+/// same way give byte-identical files (resumed runs compare equal).
 public final class HDF5File {
     public enum Mode { case create, readOnly }
 
@@ -61,7 +62,11 @@ public final class HDF5File {
         case .create:
             let tmp = AtomicFile.temporaryPath(for: path)
             temporary = tmp
-            id = H5Fcreate(tmp, ap_h5f_acc_trunc(), ap_h5p_default(), ap_h5p_default())
+            // No modification times in object headers: the same data give the same bytes.
+            let fcpl = H5Pcreate(ap_h5p_file_create())
+            H5Pset_obj_track_times(fcpl, false)
+            id = H5Fcreate(tmp, ap_h5f_acc_trunc(), fcpl, ap_h5p_default())
+            H5Pclose(fcpl)
             guard id >= 0 else { throw HDF5Error.current(path, "creating the file") }
         case .readOnly:
             temporary = nil
@@ -159,6 +164,7 @@ public final class HDF5File {
         defer { if fileType.owned { H5Tclose(fileType.id) } }
         let plist = H5Pcreate(ap_h5p_dataset_create())
         defer { H5Pclose(plist) }
+        H5Pset_obj_track_times(plist, false)
         if case .rowChunks(let level) = layout, let rows = shape.first, rows > 0 {
             var chunk = dims
             chunk[0] = 1

@@ -38,7 +38,16 @@ def stars(threshold, isolation, border):
 rng = np.random.default_rng(20261201)
 if kind == "stars":
     pts = stars(threshold=8.0, isolation=16, border=40)
-    pts = [(x + rng.uniform(-0.3, 0.3), y + rng.uniform(-0.3, 0.3)) for x, y in pts]
+    # the catalog position is the star's flux-weighted centroid in the r frame (radius 4 px,
+    # background the median of an annulus), as the alignment check measures it in the stamps
+    def centroid(x, y):
+        yy, xx = np.mgrid[y - 15:y + 16, x - 15:x + 16]
+        patch = img[y - 15:y + 16, x - 15:x + 16]
+        r = np.hypot(xx - x, yy - y)
+        bg = np.median(patch[r > 12])
+        v = np.clip(np.where(r <= 4, patch - bg, 0), 0, None)
+        return (v * xx).sum() / v.sum(), (v * yy).sum() / v.sum()
+    pts = [centroid(x, y) for x, y in pts]
 else:
     pts = stars(threshold=5.0, isolation=10, border=12)[:15]
     pts += [(rng.uniform(0, wd - 1), rng.uniform(0, h - 1)) for _ in range(15)]

@@ -1,0 +1,131 @@
+import Formats
+import Foundation
+import RunEngine
+import Table
+
+/// One example of an image data set, read back from its HDF5 file.
+public struct ImageExample: Sendable {
+    public var id: String
+    /// Degrees.
+    public var ra: Double
+    public var dec: Double
+    public var bands: [String]
+    /// Stamp side, pixels.
+    public var size: Int
+    /// (band, y, x), nanomaggies.
+    public var flux: [Float]
+    public var ivar: [Float]
+    /// true = good pixel.
+    public var mask: [Bool]
+    /// Per band: arcsec.
+    public var psf: [Float]
+    /// Per band: arcsec per pixel.
+    public var scale: [Float]
+    public var noise: [Float]
+    public var extinction: [Float]
+    public var frames: [String]
+    /// The file it came from, relative to the data set.
+    public var file: String
+    public var row: Int
+
+    /// Band `b`'s plane.
+    public func plane(_ b: Int) -> ArraySlice<Float> { flux[(b * size * size)..<((b + 1) * size * size)] }
+}
+
+/// A stamps data set on disk: its report, its object index and its files (`astropile show`,
+/// `astropile info`). Reading one object opens the index once and then exactly one HDF5 file.
+public final class ImageDataSet {
+    public let root: String
+    public let report: StampsReport
+    private var index: [String: (file: String, row: Int)] = [:]
+    private var ordered: [(id: String, file: String, row: Int)] = []
+    /// HDF5 data files opened so far (random access opens one per lookup).
+    public private(set) var filesOpened = 0
+
+    /// Opens the data set at `root`: it must be a finished `astropile stamps` output.
+    public init(root: String) throws {
+        self.root = root
+        let reportPath = Run.reportPath(output: root)
+        guard let data = FileManager.default.contents(atPath: reportPath) else {
+            throw RunError.configuration("\(root) is not a finished image data set (no astropile_report.json)")
+        }
+        guard let report = try? JSONDecoder().decode(StampsReport.self, from: data), report.pipeline == "stamps" else {
+            throw RunError.configuration("\(root) is not an image data set made by astropile stamps")
+        }
+        self.report = report
+        let indexPath = root + "/" + report.details.index
+        let reader = try ParquetFileReader(path: indexPath)
+        while let batch = try reader.next() {
+            guard let ids = batch.column("object_id"), let files = batch.column("file"), let rows = batch.column("row") else {
+                throw FormatError(.corruptInput, "the object index lacks object_id/file/row", path: indexPath)
+            }
+            let rowValues = rows.values(Int64.self)
+            for i in 0..<batch.length {
+                let id = StampCatalog.idText(ids, i) ?? ""
+                let entry = (id: id, file: files.string(at: i) ?? "", row: Int(rowValues[rows.offset + i]))
+                index[id] = (entry.file, entry.row)
+                ordered.append(entry)
+            }
+        }
+        ordered.sort { ($0.file, $0.row) < ($1.file, $1.row) }
+    }
+
+    /// Objects in the data set.
+    public var count: Int { ordered.count }
+
+    /// The files, relative to the root.
+    public var files: [String] { Array(Set(ordered.map(\.file))).sorted() }
+
+    /// The ids of the first `n` examples in file order.
+    public func firstIDs(_ n: Int) -> [String] { ordered.prefix(max(0, n)).map(\.id) }
+
+    /// Reads one object; `nil` when the data set has no such id.
+    public func example(id: String) throws -> ImageExample? {
+        guard let (file, row) = index[id] else { return nil }
+        return try read(file: file, row: row)
+    }
+
+    func read(file: String, row: Int) throws -> ImageExample {
+        let path = root + "/" + file
+        let h5 = try HDF5File(path: path, mode: .readOnly)
+        filesOpened += 1
+        let range = row..<(row + 1)
+        let idSet = try h5.dataset("object_id")
+        let id: String = idSet.type == .int64 ? String(try idSet.read(rows: range, as: Int64.self)[0]) : (try idSet.readStrings(rows: range).first ?? "")
+        let flux = try h5.dataset("image_array")
+        let size = flux.shape.last ?? 0
+        return ImageExample(
+            id: id,
+            ra: try h5.dataset("ra").read(rows: range, as: Double.self)[0],
+            dec: try h5.dataset("dec").read(rows: range, as: Double.self)[0],
+            bands: try h5.dataset("image_band").readStrings(rows: range),
+            size: size,
+            flux: try flux.read(rows: range, as: Float.self),
+            ivar: try h5.dataset("image_ivar").read(rows: range, as: Float.self),
+            mask: try h5.dataset("image_mask").read(rows: range, as: UInt8.self).map { $0 != 0 },
+            psf: try h5.dataset("image_psf_fwhm").read(rows: range, as: Float.self),
+            scale: try h5.dataset("image_scale").read(rows: range, as: Float.self),
+            noise: try h5.dataset("image_noise").read(rows: range, as: Float.self),
+            extinction: try h5.dataset("image_extinction").read(rows: range, as: Float.self),
+            frames: try h5.dataset("image_frame").readStrings(rows: range),
+            file: file, row: row)
+    }
+
+    /// A summary for `astropile info`.
+    public var summary: String {
+        let d = report.details
+        var lines = [
+            "image data set \(root)",
+            "  objects: \(count) (\(report.counts.rejected) of \(report.counts.read) catalog rows without a stamp)",
+            "  bands: \(d.bands.joined()), \(d.size)×\(d.size) pixels, alignment \(d.align.rawValue), format \(d.format.rawValue)",
+            "  partitions: \(Set(files.map { $0.split(separator: "/").first.map(String.init) ?? "" }).count) HEALPix pixels at order \(d.healpixOrder) (nested), \(files.count) files",
+            "  fields: \(d.fields), bad frames: \(d.badFrames.count)",
+            "  made by AstroPile \(report.astropileVersion), config hash \(report.configHash)",
+        ]
+        if let first = files.first, let h5 = try? HDF5File(path: root + "/" + first, mode: .readOnly) {
+            if let c = h5.stringAttribute("catalog") { lines.append("  catalog: \(c)") }
+            if let f = h5.stringAttribute("frames") { lines.append("  frames: \(f)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
