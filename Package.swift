@@ -75,7 +75,8 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Table", "Sky", "TestSupport"]),
         .testTarget(name: "RunEngineTests", dependencies: ["RunEngine", "Formats", "TestSupport"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "RunEngine", "Formats", "TestSupport"], exclude: ["fetch_server.py"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "RunEngine", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "RunEngine", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"],
+                    exclude: ["Python"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -25,6 +25,8 @@ final class StopFixture: Sendable {
     let catalog: String
     let margin: String
     let crossmatch: String
+    let stamps: String
+    let stampsInputs: StampsFixture
 
     static let shared: Result<StopFixture, any Error> = Result { try StopFixture() }
     static func get() throws -> StopFixture { try shared.get() }
@@ -36,8 +38,11 @@ final class StopFixture: Sendable {
         catalog = dir + "/clean_catalog"
         margin = dir + "/clean_margin"
         crossmatch = dir + "/clean_crossmatch"
+        stamps = dir + "/clean_stamps"
+        stampsInputs = try StampsFixture.get()
         for args in [importArgs + ["--output", catalog], Self.marginArgs(catalog: catalog, output: margin),
-                     Self.crossmatchArgs(catalog: catalog, margin: margin, output: crossmatch)] {
+                     Self.crossmatchArgs(catalog: catalog, margin: margin, output: crossmatch),
+                     Self.stampsArgs(stampsInputs, output: stamps)] {
             let r = try TestSupport.runProcess(TestSupport.executable, args)
             guard r.status == 0, !r.signaled else { throw TestSupportError("\(args.prefix(2)): \(r.stderr)") }
         }
@@ -52,10 +57,16 @@ final class StopFixture: Sendable {
          "--output", output, "--jobs", "1", "--quiet"]
     }
 
+    static func stampsArgs(_ f: StampsFixture, output: String) -> [String] {
+        ["stamps", "--catalog", f.syntheticCatalog, "--frames", f.synthetic, "--size", "16", "--objects-per-file", "20",
+         "--healpix-order", "9", "--output", output, "--jobs", "1", "--quiet"]
+    }
+
     /// The command of `pipeline` writing `output`, and the clean output to compare with.
     func command(_ pipeline: String, output: String) -> (args: [String], clean: String) {
         switch pipeline {
         case "import": (importArgs + ["--output", output], catalog)
+        case "stamps": (Self.stampsArgs(stampsInputs, output: output), stamps)
         case "margin": (Self.marginArgs(catalog: catalog, output: output), margin)
         default: (Self.crossmatchArgs(catalog: catalog, margin: margin, output: output), crossmatch)
         }
@@ -75,6 +86,8 @@ struct InterruptMatrixTests {
         StageStop(pipeline: "margin", stage: "margin-finish", count: 1),
         StageStop(pipeline: "crossmatch", stage: "crossmatch", count: 2),
         StageStop(pipeline: "crossmatch", stage: "crossmatch-finish", count: 1),
+        StageStop(pipeline: "stamps", stage: "stamps-plan", count: 1), StageStop(pipeline: "stamps", stage: "stamps-cut", count: 2),
+        StageStop(pipeline: "stamps", stage: "stamps-write", count: 1), StageStop(pipeline: "stamps", stage: "stamps-finish", count: 1),
     ]
 
     @Test(arguments: stops, StopKind.allCases)
@@ -92,19 +105,27 @@ struct InterruptMatrixTests {
         }
         #expect(!FileManager.default.fileExists(atPath: out + "/astropile_report.json"), "a stopped run is never marked complete")
         #expect(!FileManager.default.fileExists(atPath: out + "/hats.properties"), "no hats.properties before the run completes")
+        #expect(!FileManager.default.fileExists(atPath: out + "/object_index.parquet"), "no data set index before the run completes")
         #expect(FileManager.default.fileExists(atPath: out + ".astropile-work"), "the work folder keeps the state")
 
         let resumed = try TestSupport.runProcess(TestSupport.executable, args)
         #expect(resumed.status == 0 && !resumed.signaled, "\(resumed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + ".astropile-work"))
         #expect(FileManager.default.fileExists(atPath: out + "/astropile_report.json"))
-        #expect(FileManager.default.fileExists(atPath: out + "/hats.properties"))
-        let expected = try TestSupport.leafBytes(clean), got = try TestSupport.leafBytes(out)
-        #expect(expected.count > 2, "the fixture should have several partitions")
-        #expect(got.keys.sorted() == expected.keys.sorted())
-        #expect(got == expected, "leaves after the resume differ from an uninterrupted run's")
-        #expect(try String(contentsOfFile: out + "/partition_info.csv", encoding: .utf8)
-                == String(contentsOfFile: clean + "/partition_info.csv", encoding: .utf8))
+        if stop.pipeline == "stamps" {
+            let expected = try dataSetBytes(clean), got = try dataSetBytes(out)
+            #expect(expected.count > 3, "the fixture should have several files")
+            #expect(got.keys.sorted() == expected.keys.sorted())
+            #expect(got == expected, "data set files after the resume differ from an uninterrupted run's")
+        } else {
+            #expect(FileManager.default.fileExists(atPath: out + "/hats.properties"))
+            let expected = try TestSupport.leafBytes(clean), got = try TestSupport.leafBytes(out)
+            #expect(expected.count > 2, "the fixture should have several partitions")
+            #expect(got.keys.sorted() == expected.keys.sorted())
+            #expect(got == expected, "leaves after the resume differ from an uninterrupted run's")
+            #expect(try String(contentsOfFile: out + "/partition_info.csv", encoding: .utf8)
+                    == String(contentsOfFile: clean + "/partition_info.csv", encoding: .utf8))
+        }
 
         let again = try TestSupport.runProcess(TestSupport.executable, args)
         #expect(again.status == 0, "a finished run is a no-op: \(again.stderr)")

@@ -128,7 +128,8 @@ public enum StampsPipeline {
         }
 
         let report = try run.step(StampsStage.finish) { () -> StampsReport in
-            try writeIndex(pixelRecords, integerIDs: catalog.integerIDs, to: output + "/" + indexFileName)
+            // The index is staged: it appears in the output only when the run commits.
+            try writeIndex(pixelRecords, integerIDs: catalog.integerIDs, to: try run.stagingDirectory() + "/" + indexFileName)
             let rejected = plan.catalog.rejected + plan.unplaced + fieldRecords.flatMap(\.rejected)
             let bad = plan.badFrames + fieldRecords.flatMap(\.badFrames)
             let written = Int64(pixelRecords.reduce(0) { $0 + $1.files.reduce(0) { $0 + $1.ids.count } })
