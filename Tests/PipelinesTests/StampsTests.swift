@@ -165,6 +165,48 @@ func dataSetBytes(_ root: String) throws -> [String: Data] {
         #expect(printed.hasPrefix("140 "), "\(printed)")
     }
 
+    /// `--format both`: hats says the catalog is valid, lsdb opens it, and pyarrow reads image
+    /// arrays equal to the HDF5 ones; `show` reads a `--format hats` data set too.
+    @Test func theHATSVariantOpensInLsdbWithTheSameArrays() throws {
+        let f = try StampsFixture.get()
+        let out = f.dir + "/hats-both", hatsOnly = f.dir + "/hats-only"
+        for (o, format) in [(out, "both"), (hatsOnly, "hats")] {
+            let r = try f.stamps(["--catalog", f.syntheticCatalog, "--frames", f.synthetic, "--output", o, "--size", "16",
+                                  "--objects-per-file", "25", "--format", format, "--columns", "objID"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let printed = try TestSupport.runPython("""
+            import sys, glob, h5py, numpy as np, lsdb, pyarrow.parquet as pq
+            from hats.io.validation import is_valid_catalog
+            root = sys.argv[1]
+            assert is_valid_catalog(root, strict=True)
+            df = lsdb.open_catalog(root).compute()
+            assert len(df) == 140, len(df)
+            idx = {e["object_id"]: e for e in pq.read_table(root + "/object_index.parquet").to_pylist()}
+            n = 0
+            for leaf in glob.glob(root + "/dataset/Norder=*/Dir=*/Npix=*.parquet"):
+                t = pq.read_table(leaf)
+                assert t.schema.names[0] == "_healpix_29"
+                assert t.schema.field("image_array").metadata[b"shape"] == b"5,16,16"
+                arr = np.stack(t.column("image_array").to_numpy(zero_copy_only=False)).reshape(-1, 5, 16, 16)
+                ivar = np.stack(t.column("image_ivar").to_numpy(zero_copy_only=False)).reshape(-1, 5, 16, 16)
+                mask = np.stack(t.column("image_mask").to_numpy(zero_copy_only=False)).reshape(-1, 5, 16, 16)
+                for k, i in enumerate(t.column("object_id").to_pylist()):
+                    e = idx[i]
+                    with h5py.File(root + "/" + e["file"], "r") as h:
+                        assert np.array_equal(h["image_array"][e["row"]], arr[k], equal_nan=True)
+                        assert np.array_equal(h["image_ivar"][e["row"]], ivar[k])
+                        assert np.array_equal(h["image_mask"][e["row"]], mask[k])
+                    n += 1
+            print(n)
+            """, arguments: [out])
+        #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "140")
+        let a = try ImageDataSet(root: out), b = try ImageDataSet(root: hatsOnly)
+        let x = try #require(try a.example(id: "77")), y = try #require(try b.example(id: "77"))
+        #expect(x.file.hasSuffix(".hdf5") && y.file.hasSuffix(".parquet"))
+        #expect(x.flux.elementsEqual(y.flux) { $0 == $1 || ($0.isNaN && $1.isNaN) } && x.mask == y.mask && x.frames == y.frames)
+    }
+
     /// 1,000 random object ids, each read by opening exactly one data file (the index names it).
     @Test func randomAccessOpensOneFilePerObject() throws {
         let f = try StampsFixture.get()

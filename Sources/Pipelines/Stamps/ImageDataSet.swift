@@ -62,7 +62,7 @@ public final class ImageDataSet {
             let rowValues = rows.values(Int64.self)
             for i in 0..<batch.length {
                 let id = StampCatalog.idText(ids, i) ?? ""
-                let entry = (id: id, file: files.string(at: i) ?? "", row: Int(rowValues[rows.offset + i]))
+                let entry = (id: id, file: files.string(at: i) ?? "", row: Int(rowValues[i]))
                 index[id] = (entry.file, entry.row)
                 ordered.append(entry)
             }
@@ -86,6 +86,7 @@ public final class ImageDataSet {
     }
 
     func read(file: String, row: Int) throws -> ImageExample {
+        if file.hasSuffix(".parquet") { return try readLeaf(file: file, row: row) }
         let path = root + "/" + file
         let h5 = try HDF5File(path: path, mode: .readOnly)
         filesOpened += 1
@@ -109,6 +110,52 @@ public final class ImageDataSet {
             extinction: try h5.dataset("image_extinction").read(rows: range, as: Float.self),
             frames: try h5.dataset("image_frame").readStrings(rows: range),
             file: file, row: row)
+    }
+
+    /// One row of a HATS leaf (`--format hats`): its row group only.
+    func readLeaf(file: String, row: Int) throws -> ImageExample {
+        let path = root + "/" + file
+        let group = row / StampsHATSWriter.rowGroupRows
+        let reader = try ParquetFileReader(path: path, rowGroups: [group])
+        filesOpened += 1
+        guard let batch = try reader.next() else { throw FormatError(.corruptInput, "no row group \(group)", path: path) }
+        let i = row % StampsHATSWriter.rowGroupRows
+        func column(_ name: String) throws -> ArrayData {
+            guard let c = batch.column(name) else { throw FormatError(.corruptInput, "no column \(name)", path: path) }
+            return c
+        }
+        func floats(_ name: String) throws -> [Float] {
+            let c = try column(name)
+            guard case .fixedSizeList(_, let k) = c.type, let child = c.children.first else {
+                throw FormatError(.corruptInput, "\(name) is not a fixed-size list", path: path)
+            }
+            let v = child.values(Float.self)
+            let start = (c.offset + i) * k
+            return Array(v[start..<(start + k)])
+        }
+        func strings(_ name: String) throws -> [String] {
+            let c = try column(name)
+            guard case .fixedSizeList(_, let k) = c.type, let child = c.children.first else {
+                throw FormatError(.corruptInput, "\(name) is not a fixed-size list", path: path)
+            }
+            return ((c.offset + i) * k..<((c.offset + i + 1) * k)).map { child.string(at: $0) ?? "" }
+        }
+        let maskColumn = try column("image_mask")
+        guard case .fixedSizeList(_, let k) = maskColumn.type, let bits = maskColumn.children.first, let base = bits.buffers[1]?.base else {
+            throw FormatError(.corruptInput, "image_mask is not a fixed-size list of booleans", path: path)
+        }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        let first = bits.offset + (maskColumn.offset + i) * k
+        let mask = (first..<(first + k)).map { bytes[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 }
+        let flux = try floats("image_array")
+        let bands = try strings("image_band")
+        let size = Int(Double(flux.count / max(bands.count, 1)).squareRoot().rounded())
+        let ra = try column("ra").values(Double.self), dec = try column("dec").values(Double.self)
+        let ids = try column("object_id")
+        return ImageExample(id: StampCatalog.idText(ids, i) ?? "", ra: ra[i], dec: dec[i],
+                            bands: bands, size: size, flux: flux, ivar: try floats("image_ivar"), mask: mask,
+                            psf: try floats("image_psf_fwhm"), scale: try floats("image_scale"), noise: try floats("image_noise"),
+                            extinction: try floats("image_extinction"), frames: try strings("image_frame"), file: file, row: row)
     }
 
     /// A summary for `astropile info`.

@@ -163,7 +163,7 @@ struct StampCatalog: Codable, Sendable {
         switch c.type {
         case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32:
             guard c.isValid(i) else { return .int(nil) }
-            if c.type == .int64 { return .int(c.values(Int64.self)[c.offset + i]) }
+            if c.type == .int64 { return .int(c.values(Int64.self)[i]) }
             return .int(c.doubles().map { Int64($0.values[i]) })
         case .float16, .float32, .float64, .uint64:
             guard c.isValid(i), let d = c.doubles() else { return .float(nil) }
@@ -211,8 +211,8 @@ struct StampCatalog: Codable, Sendable {
     static func idText(_ c: ArrayData, _ i: Int) -> String? {
         guard c.isValid(i) else { return nil }
         switch c.type {
-        case .int64: return String(c.values(Int64.self)[c.offset + i])
-        case .uint64: return String(c.values(UInt64.self)[c.offset + i])
+        case .int64: return String(c.values(Int64.self)[i])
+        case .uint64: return String(c.values(UInt64.self)[i])
         case .int8, .int16, .int32, .uint8, .uint16, .uint32:
             return c.doubles().map { String(Int64($0.values[i])) }
         case .string, .largeString:

@@ -115,7 +115,7 @@ struct StampCutter {
             stamp.psf.append(object.psf?[b] ?? field.psf[b])
             stamp.noise.append(Self.typicalNoise(stamp.ivar[base..<(base + perBand)], stamp.mask[base..<(base + perBand)]))
             stamp.extinction.append(object.extinction?[b] ?? .nan)
-            stamp.frames.append(frame.name.map { "\($0).fits.bz2" } ?? (frame.path as NSString).lastPathComponent)
+            stamp.frames.append((frame.path as NSString).lastPathComponent)
         }
         return .stamp(stamp)
     }

@@ -130,6 +130,19 @@ public enum StampsPipeline {
         let report = try run.step(StampsStage.finish) { () -> StampsReport in
             // The index is staged: it appears in the output only when the run commits.
             try writeIndex(pixelRecords, integerIDs: catalog.integerIDs, to: try run.stagingDirectory() + "/" + indexFileName)
+            if config.format.writesHATS {
+                let hats = StampsHATSWriter(config: config, catalog: catalog)
+                let leaves = pixelRecords.filter { $0.hatsRows > 0 }
+                    .map { HATSCatalogWriter.Leaf(pixel: HealpixPixel(order: config.healpixOrder, index: $0.healpix), rows: $0.hatsRows) }
+                let writer = HATSCatalogWriter(layout: HATSLayout(root: output))
+                try writer.finish(leaves: leaves, schema: hats.schema, name: URL(fileURLWithPath: output).lastPathComponent, type: .object,
+                                  ra: "ra", dec: "dec",
+                                  properties: [("astropile_pipeline", "stamps"), ("astropile_config_hash", hash),
+                                               ("astropile_image_bands", config.bands.joined()), ("astropile_image_size", String(config.size))],
+                                  propertiesDirectory: try run.stagingDirectory())
+                let problems = try writer.verify(leaves: leaves, healpixColumnFirst: true)
+                guard problems.isEmpty else { throw RunError.verification(problems.prefix(5).joined(separator: "; ")) }
+            }
             let rejected = plan.catalog.rejected + plan.unplaced + fieldRecords.flatMap(\.rejected)
             let bad = plan.badFrames + fieldRecords.flatMap(\.badFrames)
             let written = Int64(pixelRecords.reduce(0) { $0 + $1.files.reduce(0) { $0 + $1.ids.count } })
@@ -269,7 +282,18 @@ public enum StampsPipeline {
                 files.append(DataSetFile(path: relative, ids: part.map { catalog.objects[$0.objectIndex].id }))
             }
         }
-        return PixelRecord(healpix: pixel, files: files, hatsRows: 0)
+        var hatsRows: Int64 = 0
+        if config.format.writesHATS && !ordered.isEmpty {
+            try StampsHATSWriter(config: config, catalog: catalog)
+                .write(ordered, pixel: HealpixPixel(order: config.healpixOrder, index: pixel), healpix: pixel, root: output)
+            hatsRows = Int64(ordered.count)
+            if !config.format.writesHDF5 {
+                // The index names the HATS leaf and the row within it.
+                let relative = HATSLayout.leafRelativePath(HealpixPixel(order: config.healpixOrder, index: pixel))
+                files.append(DataSetFile(path: "dataset/" + relative, ids: ordered.map { catalog.objects[$0.objectIndex].id }))
+            }
+        }
+        return PixelRecord(healpix: pixel, files: files, hatsRows: hatsRows)
     }
 
     // MARK: - Index
