@@ -4,10 +4,10 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
-APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev
+APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine clean
+.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps clean
 
 setup: apt venv
 
@@ -54,6 +54,22 @@ demo: build-release
 	.build/release/astropile crossmatch demo-output/small_sky_source demo-output/small_sky_source --radius 10arcsec \
 	  --min-radius 1mas --suffixes _a,_b --output demo-output/source_pairs_10arcsec
 	.build/release/astropile cone demo-output/small_sky_source --ra 301.5 --dec -59.5 --radius 5arcmin --count
+	@# Images: the fixture field's five frames served from 127.0.0.1 as the SDSS archive lays them out,
+	@# fetched, cut into aligned 64x64 ugriz stamps (HDF5 + HATS), and drawn as preview PNGs.
+	mkdir -p demo-output/archive/dr17/eboss/photoObj/frames/301/2583/2
+	cp ../shared/fixtures/sdss-2583/frame-?-002583-2-0136.fits.bz2 demo-output/archive/dr17/eboss/photoObj/frames/301/2583/2/
+	$(VENV)/bin/python Tests/FetchTests/fetch_server.py --root demo-output/archive > demo-output/server.txt & echo $$! > demo-output/server.pid; \
+	for i in $$(seq 50); do grep -q PORT demo-output/server.txt 2>/dev/null && break; sleep 0.1; done; \
+	port=$$(awk '/PORT/ {print $$2}' demo-output/server.txt); \
+	.build/release/astropile fetch sdss-frames --catalog sample/sdss_2583_objects.csv --bands ugriz --dest demo-output/sdss \
+	  --base http://127.0.0.1:$$port; \
+	status=$$?; kill $$(cat demo-output/server.pid); exit $$status
+	cp ../shared/fixtures/sdss-2583/photoField-002583-2.fits demo-output/sdss/
+	.build/release/astropile stamps --catalog sample/sdss_2583_objects.csv --frames demo-output/sdss --bands ugriz --size 64 \
+	  --align lanczos3 --format both --output demo-output/sdss_64
+	.build/release/astropile info demo-output/sdss_64
+	.build/release/astropile show demo-output/sdss_64 --object 1237648720693755000 --png demo-output/stamp.png
+	.build/release/astropile show demo-output/sdss_64 --grid 8x8 --png demo-output/preview.png
 
 test: setup lint
 	swift build --build-tests
@@ -74,6 +90,9 @@ bench-crossmatch: build-release
 
 bench-fetch: build-release
 	bench/fetch/run.sh
+
+bench-stamps: build-release
+	bench/stamps/run.sh
 
 # Two builds on the same inputs: BEFORE=path/to/astropile (e.g. a release build of an older commit).
 bench-engine: build-release

@@ -43,11 +43,12 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBZip2", providers: [.apt(["libbz2-dev"])]),
         // Pure layer
         .target(name: "Sky"),
         .target(name: "Table", dependencies: ["CArrowData"]),
         // I/O layer
-        .target(name: "Formats", dependencies: ["Table", "Sky", "CArrowShim", "CArrowData", "CFITSIO", "CWCSLib", "CHDF5", "CPNG", "CZlib"]),
+        .target(name: "Formats", dependencies: ["Table", "Sky", "CArrowShim", "CArrowData", "CFITSIO", "CWCSLib", "CHDF5", "CPNG", "CZlib", "CBZip2"]),
         // The run engine: work folder, completion records, stages, executor, interruption,
         // progress, the run report and exit statuses — under every pipeline.
         .target(name: "RunEngine", dependencies: ["Formats"]),

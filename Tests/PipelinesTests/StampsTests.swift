@@ -273,6 +273,62 @@ func dataSetBytes(_ root: String) throws -> [String: Data] {
         #expect(again.status == 3 && again.stderr.contains("already complete"), "\(again.stderr)")
     }
 
+    /// Where frames overlap, an object goes to the field whose frame holds it farthest from an
+    /// edge (as astropy.wcs measures it); catalog run/camcol/field columns name the field directly,
+    /// and a field not on disk is reported.
+    @Test func objectsGoToTheFieldFarthestFromAnEdgeOrTheOneTheCatalogNames() throws {
+        let f = try StampsFixture.get()
+        let frames = f.dir + "/overlap", catalog = f.dir + "/overlap.csv"
+        try FileManager.default.createDirectory(atPath: frames, withIntermediateDirectories: true)
+        try f.python("stamps_synthetic.py", [frames, catalog, "2", "0.025"])
+        let out = f.dir + "/overlap-out"
+        let r = try f.stamps(["--catalog", catalog, "--frames", frames, "--output", out, "--size", "8"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let checked = try TestSupport.runPython("""
+            import sys, glob, warnings, h5py, numpy as np
+            from astropy.io import fits
+            from astropy.wcs import WCS, FITSFixedWarning
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            frames, catalog, out = sys.argv[1:4]
+            ws = {k: fits.open(f"{frames}/frame-r-000100-1-{10 + k:04d}.fits") for k in (0, 1)}
+            cat = {int(l.split(",")[0]): tuple(map(float, l.split(",")[1:3])) for l in open(catalog).read().splitlines()[1:]}
+            both = 0
+            for p in glob.glob(out + "/healpix=*/*.hdf5"):
+                h = h5py.File(p, "r")
+                for oid, fr in zip(h["object_id"][:], h["image_frame"][:, 2]):
+                    ra, dec = cat[int(oid)]
+                    edge = {}
+                    for k, hd in ws.items():
+                        x, y = WCS(hd[0].header).all_world2pix(ra, dec, 0)
+                        H, W = hd[0].data.shape
+                        e = min(x + 0.5, W - 0.5 - x, y + 0.5, H - 0.5 - y)
+                        if e >= 0: edge[k] = e
+                    best = max(edge, key=edge.get)
+                    both += len(edge) == 2
+                    assert fr.decode() == f"frame-r-000100-1-{10 + best:04d}.fits", (oid, fr, edge)
+            print(both)
+            """, arguments: [frames, catalog, out])
+        #expect((Int(checked.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 5, "objects in the overlap: \(checked)")
+
+        // Catalog columns: every object names field 11, one names field 99 (not on disk).
+        let named = f.dir + "/named.csv"
+        var text = "objID,ra,dec,run,camcol,field\n"
+        for line in try String(contentsOfFile: catalog, encoding: .utf8).split(separator: "\n").dropFirst() {
+            text += line + ",100,1,11\n"
+        }
+        text += "5000,150.01,2.0,100,1,99\n"
+        try text.write(toFile: named, atomically: true, encoding: .utf8)
+        let out2 = f.dir + "/named-out"
+        let r2 = try f.stamps(["--catalog", named, "--frames", frames, "--output", out2, "--size", "8"])
+        #expect(r2.status == 3, "\(r2.stderr)")
+        #expect(r2.stderr.contains("object 5000") && r2.stderr.contains("no frame of field 000100-1-0099"), "\(r2.stderr)")
+        let frameNames = try TestSupport.runPython("""
+            import sys, glob, h5py
+            print(sorted({x.decode() for p in glob.glob(sys.argv[1] + "/healpix=*/*.hdf5") for x in h5py.File(p)["image_frame"][:, 2]}))
+            """, arguments: [out2])
+        #expect(frameNames.contains("frame-r-000100-1-0011.fits") && !frameNames.contains("-0010.fits"), "\(frameNames)")
+    }
+
     /// Options a user can get wrong are usage errors naming the option; nothing is written.
     @Test(arguments: [["--size", "0"], ["--bands", "ugxz"], ["--healpix-order", "30"], ["--objects-per-file", "0"],
                       ["--reference-band", "u", "--bands", "gri"], ["--extinction-columns", "a,b"], ["--id", "nosuch"]])

@@ -38,8 +38,14 @@ public final class FITSFile {
     /// The file's path, as given.
     public let path: String
     let handle: UnsafeMutablePointer<fitsfile>
+    /// For a `.bz2` file opened read-only: its decompressed bytes, and the two cells cfitsio's
+    /// memory driver keeps pointers to (`ffomem` stores the addresses), alive until `ffclos`.
+    private let memory: BZip2Memory?
+    private let memoryCells: (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<Int>)?
 
-    /// Opens `path`. The corresponding cfitsio function is `ffdkopn` (`fits_open_diskfile`).
+    /// Opens `path`. The corresponding cfitsio function is `ffdkopn` (`fits_open_diskfile`);
+    /// a `.bz2` file opened read-only is decompressed by ``BZip2Memory`` (outside cfitsio's
+    /// global lock, so workers decompress in parallel) and opened from memory (`ffomem`).
     public init(path: String, mode: Mode = .readOnly) throws {
         self.path = path
         var st = stat()
@@ -49,11 +55,30 @@ public final class FITSFile {
         }
         var pointer: UnsafeMutablePointer<fitsfile>? = nil
         var status: CInt = 0
+        if mode == .readOnly && path.lowercased().hasSuffix(".bz2") {
+            let bytes = try BZip2Memory(path: path)
+            let address = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+            let size = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+            address.pointee = bytes.base
+            size.pointee = bytes.count
+            ffomem(&pointer, path, READONLY, address, size, 0, nil, &status)
+            guard status == 0, let pointer else {
+                if let pointer { var ignored: CInt = 0; ffclos(pointer, &ignored) }
+                address.deallocate(); size.deallocate()
+                throw FormatError.fits(status, path: path, location: "HDU 0", doing: "opening the decompressed file")
+            }
+            memory = bytes
+            memoryCells = (address, size)
+            handle = pointer
+            return
+        }
         ffdkopn(&pointer, path, mode == .readOnly ? READONLY : READWRITE, &status)
         guard status == 0, let pointer else {
             if let pointer { var ignored: CInt = 0; ffclos(pointer, &ignored) }
             throw FormatError.fits(status, path: path, location: "HDU 0", doing: "opening the file")
         }
+        memory = nil
+        memoryCells = nil
         handle = pointer
     }
 
@@ -61,6 +86,11 @@ public final class FITSFile {
         var status: CInt = 0
         ffclos(handle, &status)
         if status != 0 { _ = FITSErrorStack.drain() }
+        if let (address, size) = memoryCells {
+            address.deallocate()
+            size.deallocate()
+        }
+        withExtendedLifetime(memory) {}
     }
 
     /// Opens `path`, runs `body` with the file, and closes it when `body` returns or throws.

@@ -64,14 +64,14 @@ public struct SDSSPhotoField: Sendable {
             let gain = try file.readFloatCell(column: "GAIN", row: row)
             let dark = try file.readFloatCell(column: "DARK_VARIANCE", row: row)
             let psf = try file.readFloatCell(column: "PSF_WIDTH", row: row)
-            guard field.count == 1, gain.count == 5, dark.count == 5, psf.count == 5 else {
+            guard field.count == 1, let number = Int(exactly: field[0]), gain.count == 5, dark.count == 5, psf.count == 5 else {
                 throw FormatError(.corruptInput, "expected FIELD and 5-band GAIN, DARK_VARIANCE, PSF_WIDTH", path: path, location: "HDU 1, row \(row + 1)")
             }
             if row == 0 {
-                run = Int(try file.readFloatCell(column: "RUN", row: 0).first ?? 0)
-                camcol = Int(try file.readFloatCell(column: "CAMCOL", row: 0).first ?? 0)
+                run = (try file.readFloatCell(column: "RUN", row: 0).first).flatMap { Int(exactly: $0) } ?? 0
+                camcol = (try file.readFloatCell(column: "CAMCOL", row: 0).first).flatMap { Int(exactly: $0) } ?? 0
             }
-            fields[Int(field[0])] = FieldValues(gain: gain.map(Double.init), darkVariance: dark.map(Double.init), psfWidth: psf.map(Double.init))
+            fields[number] = FieldValues(gain: gain.map(Double.init), darkVariance: dark.map(Double.init), psfWidth: psf.map(Double.init))
         }
         self.run = run
         self.camcol = camcol

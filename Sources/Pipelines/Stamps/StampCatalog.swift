@@ -118,9 +118,13 @@ struct StampCatalog: Codable, Sendable {
             let ids = try column(idName)
             let ras = try Self.doubles(try column(raName), name: raName, path: path)
             let decs = try Self.doubles(try column(decName), name: decName, path: path)
-            let runs = hasFields ? try Self.doubles(try column(runName!), name: runName!, path: path) : nil
-            let camcols = hasFields ? try Self.doubles(try column(camcolName!), name: camcolName!, path: path) : nil
-            let fields = hasFields ? try Self.doubles(try column(fieldName!), name: fieldName!, path: path) : nil
+            func optionalColumn(_ name: String?) throws -> [Double?]? {
+                guard hasFields, let name else { return nil }
+                return try Self.doubles(try column(name), name: name, path: path)
+            }
+            let runs = try optionalColumn(runName)
+            let camcols = try optionalColumn(camcolName)
+            let fields = try optionalColumn(fieldName)
             let ext = try extinctionNames.map { try $0.map { try Self.doubles(try column($0), name: $0, path: path) } }
             let psf = try psfNames.map { try $0.map { try Self.doubles(try column($0), name: $0, path: path) } }
             let extras = try extraNames.map { try column($0) }
@@ -130,7 +134,9 @@ struct StampCatalog: Codable, Sendable {
                 guard let id = Self.idText(ids, i), !id.isEmpty else {
                     rejected.append(Rejection(input: path, position: position, reason: "the id (\(idName)) is null")); continue
                 }
-                if Int64(id) == nil { integerIDs = false }
+                // Integer ids are stored as int64 only when the text is the integer's own spelling
+                // ("007" stays a string, so every id reads back as it was given).
+                if let v = Int64(id), String(v) == id {} else { integerIDs = false }
                 guard let ra = ras[i], let dec = decs[i] else {
                     rejected.append(Rejection(input: path, position: position, reason: "object \(id): ra or dec is null")); continue
                 }
@@ -141,8 +147,9 @@ struct StampCatalog: Codable, Sendable {
                     rejected.append(Rejection(input: path, position: position, reason: "object \(id): duplicate id (an earlier row has it)")); continue
                 }
                 var field: SDSSFieldID? = nil
-                if let runs, let camcols, let fields, let r = runs[i], let c = camcols[i], let f = fields[i],
-                   let name = SDSSFrameName(band: "r", run: Int(r), camcol: Int(c), field: Int(f)) {
+                if let runs, let camcols, let fields, let r = runs[i].flatMap({ Int(exactly: $0) }),
+                   let c = camcols[i].flatMap({ Int(exactly: $0) }), let f = fields[i].flatMap({ Int(exactly: $0) }),
+                   let name = SDSSFrameName(band: "r", run: r, camcol: c, field: f) {
                     field = name.fieldID
                 }
                 let object = StampObject(id: id, ra: ra, dec: dec, healpix29: HEALPix.nestedIndex(ra: ra, dec: dec, order: 29),

@@ -17,6 +17,9 @@ public struct StampPreview {
     public init() {}
 
     func channels(_ e: ImageExample) throws -> (Int, Int, Int) {
+        guard !e.bands.isEmpty, e.flux.count == e.bands.count * e.size * e.size else {
+            throw RunError.io("\(e.file), row \(e.row): the example's bands and image sizes do not agree")
+        }
         let want = rgb ?? (["i", "r", "g"].allSatisfy(e.bands.contains) ? ["i", "r", "g"]
                            : [e.bands.last ?? "", e.bands[e.bands.count / 2], e.bands.first ?? ""])
         guard want.count == 3 else { throw RunError.configuration("--rgb needs three bands, e.g. i,r,g") }

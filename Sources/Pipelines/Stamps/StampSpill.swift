@@ -55,39 +55,66 @@ enum StampSpill {
         do { try AtomicFile.write(out, to: path) } catch { throw RunError.writing(path, error) }
     }
 
-    static func read(_ path: String, bands: Int) throws -> [SpilledStamp] {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw RunError.io("cannot read the work file \(path): \(error.localizedDescription); delete the work folder to start over")
+    /// The records of a spill file, decoded one at a time on demand (the file is memory-mapped,
+    /// so gathering one output file's stamps holds only those).
+    final class Reader {
+        let path: String
+        let bands: Int
+        private let data: Data
+        /// Object index → (offset, length) of its record payload.
+        private(set) var records: [Int: (Int, Int)] = [:]
+
+        init(_ path: String, bands: Int) throws {
+            self.path = path
+            self.bands = bands
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+                throw RunError.io("cannot read the work file \(path): \(error.localizedDescription); delete the work folder to start over")
+            }
+            var at = 0
+            guard data.count >= 12, Array(data.prefix(8)) == StampSpill.magic else { throw damaged(at) }
+            at = 8
+            let count = try u32(&at)
+            for _ in 0..<count {
+                let length = try u32(&at)
+                guard at + length <= data.count, length >= 4 else { throw damaged(at) }
+                var p = at
+                let index = try u32(&p)
+                records[index] = (at, length)
+                at += length
+            }
         }
-        let bytes = [UInt8](data)
-        var at = 0
-        func fail() -> RunError { RunError.io("the work file \(path) is damaged at byte \(at); delete the work folder to start over") }
-        func u32() throws -> Int {
-            guard at + 4 <= bytes.count else { throw fail() }
-            let v = Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+
+        private func damaged(_ at: Int) -> RunError {
+            RunError.io("the work file \(path) is damaged at byte \(at); delete the work folder to start over")
+        }
+
+        private func u32(_ at: inout Int) throws -> Int {
+            guard at + 4 <= data.count else { throw damaged(at) }
+            let offset = at
+            let v: Int = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int in
+                Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            }
             at += 4
             return v
         }
-        func floats() throws -> [Float] { try (0..<bands).map { _ in Float(bitPattern: UInt32(try u32())) } }
-        func blob() throws -> [UInt8] {
-            let n = try u32()
-            guard at + n <= bytes.count else { throw fail() }
-            defer { at += n }
-            return Array(bytes[at..<(at + n)])
-        }
-        guard bytes.count >= 12, Array(bytes[0..<8]) == magic else { throw fail() }
-        at = 8
-        let count = try u32()
-        var out: [SpilledStamp] = []
-        for _ in 0..<count {
-            _ = try u32()
-            let index = try u32()
+
+        /// Decodes the stamp of object `index`, `nil` when the file has none.
+        func stamp(_ index: Int) throws -> SpilledStamp? {
+            guard let (offset, length) = records[index] else { return nil }
+            var at = offset
+            let end = offset + length
+            func floats() throws -> [Float] { try (0..<bands).map { _ in Float(bitPattern: UInt32(try u32(&at))) } }
+            func blob() throws -> [UInt8] {
+                let n = try u32(&at)
+                guard at + n <= end else { throw damaged(at) }
+                defer { at += n }
+                return [UInt8](data[(data.startIndex + at)..<(data.startIndex + at + n)])
+            }
+            let objectIndex = try u32(&at)
             let ox = try floats(), oy = try floats(), sc = try floats(), ps = try floats(), no = try floats(), ex = try floats()
             let frames = try (0..<bands).map { _ in String(decoding: try blob(), as: UTF8.self) }
-            out.append(SpilledStamp(objectIndex: index, offsetX: ox, offsetY: oy, scale: sc, psf: ps, noise: no, extinction: ex,
-                                    frames: frames, flux: try blob(), ivar: try blob(), mask: try blob()))
+            return SpilledStamp(objectIndex: objectIndex, offsetX: ox, offsetY: oy, scale: sc, psf: ps, noise: no, extinction: ex,
+                                frames: frames, flux: try blob(), ivar: try blob(), mask: try blob())
         }
-        return out
     }
 }

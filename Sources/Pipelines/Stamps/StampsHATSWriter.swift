@@ -57,13 +57,41 @@ struct StampsHATSWriter {
         catalog.extras.filter { !["object_id", "ra", "dec", "healpix", "_healpix_29"].contains($0.name) && !$0.name.hasPrefix("image_") }
     }
 
-    /// Writes the leaf of `pixel` from `stamps` (sorted by `_healpix_29`).
-    func write(_ stamps: [SpilledStamp], pixel: HealpixPixel, healpix: Int64, root: String) throws {
+    /// Objects decoded and written per batch (a multiple of the row-group size).
+    static let batchRows = 256
+
+    /// Writes the leaf of `pixel`: `count` stamps (sorted by `_healpix_29`), fetched in batches by
+    /// `stamps(first, n)` so memory holds one batch.
+    func write(count: Int, pixel: HealpixPixel, healpix: Int64, root: String,
+               stamps: (Int, Int) throws -> [SpilledStamp]) throws {
         let layout = HATSLayout(root: root)
         let path = layout.leafPath(pixel)
         do { try FileManager.default.createDirectory(atPath: layout.leafDirectory(pixel), withIntermediateDirectories: true) } catch {
             throw RunError.writing(layout.leafDirectory(pixel), error)
         }
+        let schema = self.schema
+        var options = ParquetWriteOptions()
+        options.rowGroupRows = Self.rowGroupRows
+        options.sortedByFirstColumn = true
+        do {
+            let file = try ParquetFileWriter(path: path, schema: schema, options: options)
+            var first = 0
+            while first < count {
+                try Interruption.check()
+                let n = min(Self.batchRows, count - first)
+                try file.write(try batch(try stamps(first, n), healpix: healpix, schema: schema))
+                first += n
+            }
+            try file.close()
+        } catch let e as RunError {
+            throw e
+        } catch {
+            throw RunError.writing(path, error)
+        }
+    }
+
+    /// One record batch of stamps.
+    func batch(_ stamps: [SpilledStamp], healpix: Int64, schema: Schema) throws -> RecordBatch {
         let n = stamps.count, b = config.bands.count, perObject = b * config.size * config.size
         let objects = stamps.map { catalog.objects[$0.objectIndex] }
         var flux = [Float](), ivar = [Float](), mask = [Bool]()
@@ -105,15 +133,7 @@ struct StampsHATSWriter {
             case .string(let v): columns.append(.strings(v))
             }
         }
-        let schema = self.schema
-        var options = ParquetWriteOptions()
-        options.rowGroupRows = Self.rowGroupRows
-        options.sortedByFirstColumn = true
-        do {
-            try ParquetFileWriter.write([RecordBatch(schema: schema, columns: columns, length: n)], schema: schema, to: path, options: options)
-        } catch {
-            throw RunError.writing(path, error)
-        }
+        return RecordBatch(schema: schema, columns: columns, length: n)
     }
 
     /// A bit-packed Arrow boolean array (LSB first).

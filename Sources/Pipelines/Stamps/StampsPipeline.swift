@@ -255,16 +255,18 @@ public enum StampsPipeline {
 
     static func write(pixel: Int64, objects: [Int], fieldOf: [Int: Int], fieldRecords: [FieldRecord], cutDirectory: String,
                       writer: ImageDataSetWriter, config: StampsConfig, output: String) throws -> PixelRecord {
-        // Gather this pixel's stamps from the fields' spill files.
-        var stamps: [Int: SpilledStamp] = [:]
-        let wanted = Set(objects)
+        // Index this pixel's stamps in the fields' spill files; stamps are decoded one output
+        // file (or HATS batch) at a time, so memory holds at most --objects-per-file of them.
+        var readers: [Int: StampSpill.Reader] = [:]
         for f in Set(objects.compactMap { fieldOf[$0] }).sorted() {
-            for s in try StampSpill.read(cutDirectory + "/" + fieldRecords[f].spill, bands: config.bands.count) where wanted.contains(s.objectIndex) {
-                stamps[s.objectIndex] = s
-            }
+            readers[f] = try StampSpill.Reader(cutDirectory + "/" + fieldRecords[f].spill, bands: config.bands.count)
         }
         let catalog = writer.catalog
-        let ordered = objects.sorted { (catalog.objects[$0].healpix29, $0) < (catalog.objects[$1].healpix29, $1) }.compactMap { stamps[$0] }
+        let ordered = objects.filter { o in fieldOf[o].flatMap { readers[$0]?.records[o] } != nil }
+            .sorted { (catalog.objects[$0].healpix29, $0) < (catalog.objects[$1].healpix29, $1) }
+        func load(_ part: ArraySlice<Int>) throws -> [SpilledStamp] {
+            try part.compactMap { o in try fieldOf[o].flatMap { readers[$0] }?.stamp(o) }
+        }
         var files: [DataSetFile] = []
         if config.format.writesHDF5 {
             let directory = output + "/healpix=\(pixel)"
@@ -274,7 +276,8 @@ public enum StampsPipeline {
             let per = config.objectsPerFile
             let count = max(1, (ordered.count + per - 1) / per)
             for k in 0..<count {
-                let part = Array(ordered[(k * per)..<min(ordered.count, (k + 1) * per)])
+                try Interruption.check()
+                let part = try load(ordered[(k * per)..<min(ordered.count, (k + 1) * per)])
                 let relative = "healpix=\(pixel)/" + fileName(k, of: count)
                 do { try writer.write(part, healpix: pixel, to: output + "/" + relative) } catch let e as HDF5Error {
                     throw RunError.writing(output + "/" + relative, e)
@@ -284,13 +287,15 @@ public enum StampsPipeline {
         }
         var hatsRows: Int64 = 0
         if config.format.writesHATS && !ordered.isEmpty {
-            try StampsHATSWriter(config: config, catalog: catalog)
-                .write(ordered, pixel: HealpixPixel(order: config.healpixOrder, index: pixel), healpix: pixel, root: output)
+            let hpx = HealpixPixel(order: config.healpixOrder, index: pixel)
+            try StampsHATSWriter(config: config, catalog: catalog).write(count: ordered.count, pixel: hpx, healpix: pixel, root: output) { first, n in
+                try load(ordered[first..<(first + n)])
+            }
             hatsRows = Int64(ordered.count)
             if !config.format.writesHDF5 {
                 // The index names the HATS leaf and the row within it.
-                let relative = HATSLayout.leafRelativePath(HealpixPixel(order: config.healpixOrder, index: pixel))
-                files.append(DataSetFile(path: "dataset/" + relative, ids: ordered.map { catalog.objects[$0.objectIndex].id }))
+                files.append(DataSetFile(path: "dataset/" + HATSLayout.leafRelativePath(hpx),
+                                         ids: ordered.map { catalog.objects[$0].id }))
             }
         }
         return PixelRecord(healpix: pixel, files: files, hatsRows: hatsRows)

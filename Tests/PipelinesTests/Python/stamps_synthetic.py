@@ -2,8 +2,9 @@
 WCSs differ by known sub-pixel offsets and rotations, with round Gaussian sources at known sky
 positions, plus a catalog of those positions.
 
-usage: stamps_synthetic.py OUT_DIR CATALOG.csv [FIELDS]
-FIELDS fields (default 1) are laid side by side along RA without overlap (field 10, 11, ...).
+usage: stamps_synthetic.py OUT_DIR CATALOG.csv [FIELDS [SPACING_DEG]]
+FIELDS fields (default 1) are laid side by side along RA, SPACING_DEG apart (default 0.06: no
+overlap; frames are 0.044 deg wide), as fields 10, 11, ...
 """
 import sys
 import numpy as np
@@ -11,6 +12,7 @@ from astropy.io import fits
 
 out, catalog = sys.argv[1], sys.argv[2]
 fields = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+spacing = float(sys.argv[4]) if len(sys.argv) > 4 else 0.06
 W, H = 400, 300
 ra0, dec0, scale = 150.0, 2.0, 0.396 / 3600
 shifts = {"u": (3.37, -2.81), "g": (1.13, 0.49), "r": (0.0, 0.0), "i": (-2.62, 1.71), "z": (-5.29, 4.43)}
@@ -27,7 +29,7 @@ def header(band, field=0):
     h["CTYPE1"], h["CTYPE2"] = "RA---TAN", "DEC--TAN"
     h["CUNIT1"], h["CUNIT2"] = "deg", "deg"
     h["CRPIX1"], h["CRPIX2"] = W / 2 + 0.5 + dx, H / 2 + 0.5 + dy
-    h["CRVAL1"], h["CRVAL2"] = ra0 + 0.06 * field, dec0
+    h["CRVAL1"], h["CRVAL2"] = ra0 + spacing * field, dec0
     h["CD1_1"], h["CD1_2"] = -scale * np.cos(t), scale * np.sin(t)
     h["CD2_1"], h["CD2_2"] = scale * np.sin(t), scale * np.cos(t)
     h["RADESYS"] = "ICRS"

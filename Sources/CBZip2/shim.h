@@ -1,0 +1,4 @@
+#ifndef ASTROPILE_BZIP2_SHIM_H
+#define ASTROPILE_BZIP2_SHIM_H
+#include <bzlib.h>
+#endif
