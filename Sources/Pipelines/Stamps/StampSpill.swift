@@ -55,62 +55,77 @@ enum StampSpill {
         do { try AtomicFile.write(out, to: path) } catch { throw RunError.writing(path, error) }
     }
 
-    /// The records of a spill file, decoded one at a time on demand (the file is memory-mapped,
-    /// so gathering one output file's stamps holds only those).
+    /// The records of a spill file, read and decoded one at a time on demand (positioned reads,
+    /// no mapping: gathering one output file's stamps holds only those in memory).
     final class Reader {
         let path: String
         let bands: Int
-        private let data: Data
+        private let handle: FileHandle
+        private let size: Int
         /// Object index → (offset, length) of its record payload.
         private(set) var records: [Int: (Int, Int)] = [:]
 
         init(_ path: String, bands: Int) throws {
             self.path = path
             self.bands = bands
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            do {
+                handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+                size = Int(try handle.seekToEnd())
+            } catch {
                 throw RunError.io("cannot read the work file \(path): \(error.localizedDescription); delete the work folder to start over")
             }
-            var at = 0
-            guard data.count >= 12, Array(data.prefix(8)) == StampSpill.magic else { throw damaged(at) }
-            at = 8
-            let count = try u32(&at)
+            guard size >= 12, try bytes(0, 8) == StampSpill.magic else { throw damaged(0) }
+            var at = 8
+            let count = try word(at)
+            at += 4
             for _ in 0..<count {
-                let length = try u32(&at)
-                guard at + length <= data.count, length >= 4 else { throw damaged(at) }
-                var p = at
-                let index = try u32(&p)
-                records[index] = (at, length)
+                let length = try word(at)
+                at += 4
+                guard at + length <= size, length >= 4 else { throw damaged(at) }
+                records[try word(at)] = (at, length)
                 at += length
             }
+        }
+
+        deinit { try? handle.close() }
+
+        private func bytes(_ offset: Int, _ count: Int) throws -> [UInt8] {
+            guard offset >= 0, offset + count <= size else { throw damaged(offset) }
+            do {
+                try handle.seek(toOffset: UInt64(offset))
+                let data = try handle.read(upToCount: count) ?? Data()
+                guard data.count == count else { throw damaged(offset) }
+                return [UInt8](data)
+            } catch let e as RunError { throw e } catch { throw damaged(offset) }
+        }
+
+        private func word(_ offset: Int) throws -> Int {
+            let b = try bytes(offset, 4)
+            return Int(UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
         }
 
         private func damaged(_ at: Int) -> RunError {
             RunError.io("the work file \(path) is damaged at byte \(at); delete the work folder to start over")
         }
 
-        private func u32(_ at: inout Int) throws -> Int {
-            guard at + 4 <= data.count else { throw damaged(at) }
-            let offset = at
-            let v: Int = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int in
-                Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-            }
-            at += 4
-            return v
-        }
-
         /// Decodes the stamp of object `index`, `nil` when the file has none.
         func stamp(_ index: Int) throws -> SpilledStamp? {
             guard let (offset, length) = records[index] else { return nil }
-            var at = offset
-            let end = offset + length
-            func floats() throws -> [Float] { try (0..<bands).map { _ in Float(bitPattern: UInt32(try u32(&at))) } }
-            func blob() throws -> [UInt8] {
-                let n = try u32(&at)
-                guard at + n <= end else { throw damaged(at) }
-                defer { at += n }
-                return [UInt8](data[(data.startIndex + at)..<(data.startIndex + at + n)])
+            let record = try bytes(offset, length)
+            var at = 0
+            func u32() throws -> Int {
+                guard at + 4 <= record.count else { throw damaged(offset + at) }
+                defer { at += 4 }
+                return Int(UInt32(record[at]) | UInt32(record[at + 1]) << 8 | UInt32(record[at + 2]) << 16 | UInt32(record[at + 3]) << 24)
             }
-            let objectIndex = try u32(&at)
+            func floats() throws -> [Float] { try (0..<bands).map { _ in Float(bitPattern: UInt32(try u32())) } }
+            func blob() throws -> [UInt8] {
+                let n = try u32()
+                guard at + n <= record.count else { throw damaged(offset + at) }
+                defer { at += n }
+                return Array(record[at..<(at + n)])
+            }
+            let objectIndex = try u32()
             let ox = try floats(), oy = try floats(), sc = try floats(), ps = try floats(), no = try floats(), ex = try floats()
             let frames = try (0..<bands).map { _ in String(decoding: try blob(), as: UTF8.self) }
             return SpilledStamp(objectIndex: objectIndex, offsetX: ox, offsetY: oy, scale: sc, psf: ps, noise: no, extinction: ex,
