@@ -121,19 +121,20 @@ public final class WorldCoordinates {
     /// One position each way, for convenience.
     public func pixel(ra: Double, dec: Double) -> (x: Double, y: Double) {
         let p = pixel(ra: [ra], dec: [dec])
-        return (p.x[0], p.y[0])
+        return (p.x.first ?? .nan, p.y.first ?? .nan)
     }
 
     /// World coordinates of one 0-based pixel position.
     public func world(x: Double, y: Double) -> (ra: Double, dec: Double) {
         let w = world(x: [x], y: [y])
-        return (w.ra[0], w.dec[0])
+        return (w.ra.first ?? .nan, w.dec.first ?? .nan)
     }
 
     /// A tangent-plane (TAN) system centred on (ra, dec) in degrees, with the given 2×2 CD
     /// matrix (degrees per pixel, FITS order: [CD1_1, CD1_2, CD2_1, CD2_2]) and the reference
     /// point at 0-based pixel (`centerX`, `centerY`) — the grid aligned stamps are resampled onto.
     public static func tangent(ra: Double, dec: Double, cd: [Double], centerX: Double, centerY: Double) throws -> WorldCoordinates {
+        guard cd.count == 4 else { throw FormatError(.invalidArgument, "a CD matrix has 4 elements, got \(cd.count)") }
         func card(_ key: String, _ value: String) -> String {
             let text = key.padding(toLength: 8, withPad: " ", startingAt: 0) + "= " + value
             return text.padding(toLength: 80, withPad: " ", startingAt: 0)

@@ -28,6 +28,17 @@ public struct ImageExample: Sendable {
     public var file: String
     public var row: Int
 
+    /// Throws when the arrays read from a file do not have the sizes the bands and stamp side
+    /// imply (a damaged or foreign file), so no later index runs past an array.
+    func checked() throws -> ImageExample {
+        let b = bands.count, pixels = b * size * size
+        guard b > 0, size > 0, flux.count == pixels, ivar.count == pixels, mask.count == pixels,
+              [psf, scale, noise, extinction].allSatisfy({ $0.count == b }), frames.count == b else {
+            throw FormatError(.corruptInput, "row \(row): the image arrays do not match \(b) bands of \(size)×\(size) pixels", path: file)
+        }
+        return self
+    }
+
     /// Band `b`'s plane.
     public func plane(_ b: Int) -> ArraySlice<Float> { flux[(b * size * size)..<((b + 1) * size * size)] }
 }
@@ -56,8 +67,9 @@ public final class ImageDataSet {
         let indexPath = root + "/" + report.details.index
         let reader = try ParquetFileReader(path: indexPath)
         while let batch = try reader.next() {
-            guard let ids = batch.column("object_id"), let files = batch.column("file"), let rows = batch.column("row") else {
-                throw FormatError(.corruptInput, "the object index lacks object_id/file/row", path: indexPath)
+            guard let ids = batch.column("object_id"), let files = batch.column("file"), let rows = batch.column("row"),
+                  [.int64, .string, .largeString].contains(ids.type), files.type == .string, rows.type == .int64 else {
+                throw FormatError(.corruptInput, "the object index needs object_id (int64 or string), file (string) and row (int64)", path: indexPath)
             }
             let rowValues = rows.values(Int64.self)
             for i in 0..<batch.length {
@@ -92,13 +104,14 @@ public final class ImageDataSet {
         filesOpened += 1
         let range = row..<(row + 1)
         let idSet = try h5.dataset("object_id")
-        let id: String = idSet.type == .int64 ? String(try idSet.read(rows: range, as: Int64.self)[0]) : (try idSet.readStrings(rows: range).first ?? "")
+        let id: String = idSet.type == .int64 ? (try idSet.read(rows: range, as: Int64.self).first.map { String($0) } ?? "")
+            : (try idSet.readStrings(rows: range).first ?? "")
         let flux = try h5.dataset("image_array")
         let size = flux.shape.last ?? 0
-        return ImageExample(
+        return try ImageExample(
             id: id,
-            ra: try h5.dataset("ra").read(rows: range, as: Double.self)[0],
-            dec: try h5.dataset("dec").read(rows: range, as: Double.self)[0],
+            ra: try h5.dataset("ra").read(rows: range, as: Double.self).first ?? .nan,
+            dec: try h5.dataset("dec").read(rows: range, as: Double.self).first ?? .nan,
             bands: try h5.dataset("image_band").readStrings(rows: range),
             size: size,
             flux: try flux.read(rows: range, as: Float.self),
@@ -109,7 +122,7 @@ public final class ImageDataSet {
             noise: try h5.dataset("image_noise").read(rows: range, as: Float.self),
             extinction: try h5.dataset("image_extinction").read(rows: range, as: Float.self),
             frames: try h5.dataset("image_frame").readStrings(rows: range),
-            file: file, row: row)
+            file: file, row: row).checked()
     }
 
     /// One row of a HATS leaf (`--format hats`): its row group only.
@@ -120,14 +133,19 @@ public final class ImageDataSet {
         filesOpened += 1
         guard let batch = try reader.next() else { throw FormatError(.corruptInput, "no row group \(group)", path: path) }
         let i = row % StampsHATSWriter.rowGroupRows
-        func column(_ name: String) throws -> ArrayData {
-            guard let c = batch.column(name) else { throw FormatError(.corruptInput, "no column \(name)", path: path) }
+        guard i < batch.length else {
+            throw FormatError(.corruptInput, "row group \(group) has \(batch.length) rows; the index names row \(row)", path: path)
+        }
+        func column(_ name: String, _ type: DataType? = nil) throws -> ArrayData {
+            guard let c = batch.column(name), type.map({ $0 == c.type }) ?? true else {
+                throw FormatError(.corruptInput, "no column \(name)\(type.map { " of type \($0)" } ?? "")", path: path)
+            }
             return c
         }
         func floats(_ name: String) throws -> [Float] {
             let c = try column(name)
-            guard case .fixedSizeList(_, let k) = c.type, let child = c.children.first else {
-                throw FormatError(.corruptInput, "\(name) is not a fixed-size list", path: path)
+            guard case .fixedSizeList(_, let k) = c.type, let child = c.children.first, child.type == .float32 else {
+                throw FormatError(.corruptInput, "\(name) is not a fixed-size list of float32", path: path)
             }
             let v = child.values(Float.self)
             let start = (c.offset + i) * k
@@ -135,13 +153,14 @@ public final class ImageDataSet {
         }
         func strings(_ name: String) throws -> [String] {
             let c = try column(name)
-            guard case .fixedSizeList(_, let k) = c.type, let child = c.children.first else {
-                throw FormatError(.corruptInput, "\(name) is not a fixed-size list", path: path)
+            guard case .fixedSizeList(_, let k) = c.type, let child = c.children.first, child.type == .string else {
+                throw FormatError(.corruptInput, "\(name) is not a fixed-size list of strings", path: path)
             }
             return ((c.offset + i) * k..<((c.offset + i + 1) * k)).map { child.string(at: $0) ?? "" }
         }
         let maskColumn = try column("image_mask")
-        guard case .fixedSizeList(_, let k) = maskColumn.type, let bits = maskColumn.children.first, let base = bits.buffers[1]?.base else {
+        guard case .fixedSizeList(_, let k) = maskColumn.type, let bits = maskColumn.children.first, bits.type == .bool,
+              bits.buffers.count >= 2, let base = bits.buffers[1]?.base else {
             throw FormatError(.corruptInput, "image_mask is not a fixed-size list of booleans", path: path)
         }
         let bytes = base.assumingMemoryBound(to: UInt8.self)
@@ -150,12 +169,12 @@ public final class ImageDataSet {
         let flux = try floats("image_array")
         let bands = try strings("image_band")
         let size = Int(Double(flux.count / max(bands.count, 1)).squareRoot().rounded())
-        let ra = try column("ra").values(Double.self), dec = try column("dec").values(Double.self)
+        let ra = try column("ra", .float64).values(Double.self), dec = try column("dec", .float64).values(Double.self)
         let ids = try column("object_id")
-        return ImageExample(id: StampCatalog.idText(ids, i) ?? "", ra: ra[i], dec: dec[i],
+        return try ImageExample(id: StampCatalog.idText(ids, i) ?? "", ra: ra[i], dec: dec[i],
                             bands: bands, size: size, flux: flux, ivar: try floats("image_ivar"), mask: mask,
                             psf: try floats("image_psf_fwhm"), scale: try floats("image_scale"), noise: try floats("image_noise"),
-                            extinction: try floats("image_extinction"), frames: try strings("image_frame"), file: file, row: row)
+                            extinction: try floats("image_extinction"), frames: try strings("image_frame"), file: file, row: row).checked()
     }
 
     /// A summary for `astropile info`.
