@@ -86,11 +86,11 @@ public final class FITSFile {
         var status: CInt = 0
         ffclos(handle, &status)
         if status != 0 { _ = FITSErrorStack.drain() }
+        // `memory` (the decompressed bytes) is released after this, once cfitsio has let go.
         if let (address, size) = memoryCells {
             address.deallocate()
             size.deallocate()
         }
-        withExtendedLifetime(memory) {}
     }
 
     /// Opens `path`, runs `body` with the file, and closes it when `body` returns or throws.

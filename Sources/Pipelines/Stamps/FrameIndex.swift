@@ -43,7 +43,8 @@ struct FrameIndex: Sendable {
 }
 
 /// The sky footprint of one field: its reference-band frame's WCS at the corners and centre.
-struct FieldFootprint: Sendable {
+/// Made on the footprint threads, then used on one thread only.
+struct FieldFootprint: @unchecked Sendable {
     var field: SDSSFieldID
     var path: String
     var center: UnitVector
@@ -52,8 +53,8 @@ struct FieldFootprint: Sendable {
     var radius: Double
     var width: Int
     var height: Int
-    /// The frame header's text, to rebuild the WCS where a thread needs it.
-    var header: String
+    /// The frame's WCS (not thread-safe: used by the assigning thread alone).
+    var wcs: WorldCoordinates
 }
 
 /// Assigns catalog objects to fields, either from the catalog's run/camcol/field columns or
@@ -90,7 +91,6 @@ enum FrameAssignment {
             badFrames = bad
             let sorted = footprints.sorted { $0.centerDec < $1.centerDec }
             let maxRadius = sorted.map(\.radius).max() ?? 0
-            var wcsCache: [Int: WorldCoordinates] = [:]
             for i in needFootprint {
                 let object = catalog.objects[i]
                 let p = UnitVector(ra: object.ra, dec: object.dec)
@@ -101,13 +101,7 @@ enum FrameAssignment {
                 while k < sorted.count, sorted[k].centerDec <= object.dec + window {
                     let f = sorted[k]
                     if p.angle(to: f.center) <= f.radius * 1.01 {
-                        let wcs: WorldCoordinates
-                        if let cached = wcsCache[k] { wcs = cached } else {
-                            guard let made = try? WorldCoordinates(header: f.header, path: f.path, hdu: 0) else { k += 1; continue }
-                            wcsCache[k] = made
-                            wcs = made
-                        }
-                        let (x, y) = wcs.pixel(ra: object.ra, dec: object.dec)
+                        let (x, y) = f.wcs.pixel(ra: object.ra, dec: object.dec)
                         if x.isFinite, y.isFinite {
                             let edge = min(x + 0.5, Double(f.width) - 0.5 - x, y + 0.5, Double(f.height) - 0.5 - y)
                             if edge >= 0, best.map({ edge > $0.1 }) ?? true { best = (k, edge) }
@@ -173,8 +167,7 @@ enum FrameAssignment {
         try file.moveTo(hdu: 0)
         let shape = try file.imageShape()
         guard shape.count == 2 else { throw FormatError(.corruptInput, "HDU 0 is not an image", path: path, location: "HDU 0") }
-        let header = try file.headerText()
-        let wcs = try WorldCoordinates(header: header, path: path, hdu: 0)
+        let wcs = try WorldCoordinates(header: try file.headerText(), path: path, hdu: 0)
         let w = Double(shape[0]), h = Double(shape[1])
         let xs = [(w - 1) / 2, -0.5, w - 0.5, -0.5, w - 0.5]
         let ys = [(h - 1) / 2, -0.5, -0.5, h - 0.5, h - 0.5]
@@ -185,7 +178,7 @@ enum FrameAssignment {
         let center = UnitVector(ra: world.ra[0], dec: world.dec[0])
         let radius = (1...4).map { center.angle(to: UnitVector(ra: world.ra[$0], dec: world.dec[$0])) }.max() ?? 0
         return FieldFootprint(field: field, path: path, center: center, centerDec: world.dec[0], radius: radius,
-                              width: shape[0], height: shape[1], header: header)
+                              width: shape[0], height: shape[1], wcs: wcs)
     }
 }
 

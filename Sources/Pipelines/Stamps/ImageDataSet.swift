@@ -60,7 +60,7 @@ public final class ImageDataSet {
         guard let data = FileManager.default.contents(atPath: reportPath) else {
             throw RunError.configuration("\(root) is not a finished image data set (no astropile_report.json)")
         }
-        guard let report = try? JSONDecoder().decode(StampsReport.self, from: data), report.pipeline == "stamps" else {
+        guard let report = RecordCoding.decode(StampsReport.self, from: data), report.pipeline == "stamps" else {
             throw RunError.configuration("\(root) is not an image data set made by astropile stamps")
         }
         self.report = report

@@ -66,7 +66,7 @@ struct ImageDataSetWriter {
                                 type: .float32, shape: [n, b, 2]))
         try note(try file.writeStrings("image_frame", stamps.flatMap(\.frames), shape: [n, b]))
         let rows = stamps.map(\.objectIndex)
-        for extra in catalog.extras where !["object_id", "ra", "dec", "healpix"].contains(extra.name) && !extra.name.hasPrefix("image_") {
+        for extra in catalog.storedExtras(reserved: ["object_id", "ra", "dec", "healpix"]) {
             switch extra.values.selecting(rows) {
             case .int64(let v): try file.write(extra.name, v, type: .int64, shape: [n])
             case .float64(let v): try file.write(extra.name, v, type: .float64, shape: [n])

@@ -16,14 +16,16 @@ public enum LuptonRGB {
         var (ri, gi, bi) = (r.startIndex, g.startIndex, b.startIndex)
         for k in 0..<n {
             defer { ri += 1; gi += 1; bi += 1 }
-            var c = [r[ri] - minimum, g[gi] - minimum, b[bi] - minimum]
-            if c.contains(where: { !$0.isFinite }) { continue }
-            let intensity = (c[0] + c[1] + c[2]) / 3
+            var (cr, cg, cb) = (r[ri] - minimum, g[gi] - minimum, b[bi] - minimum)
+            guard cr.isFinite, cg.isFinite, cb.isFinite else { continue }
+            let intensity = (cr + cg + cb) / 3
             let f = intensity <= 0 ? 0 : asinhf(intensity * soften) * slope / intensity
-            for j in 0..<3 { c[j] = max(c[j] * f, 0) }
-            let top = max(c[0], c[1], c[2])
-            if top > 1 { for j in 0..<3 { c[j] = c[j] * 1 / top } }
-            for j in 0..<3 { out[3 * k + j] = UInt8(max(0, min(255, c[j] * 255))) }
+            (cr, cg, cb) = (max(cr * f, 0), max(cg * f, 0), max(cb * f, 0))
+            let top = max(cr, cg, cb)
+            if top > 1 { (cr, cg, cb) = (cr / top, cg / top, cb / top) }
+            out[3 * k] = UInt8(max(0, min(255, cr * 255)))
+            out[3 * k + 1] = UInt8(max(0, min(255, cg * 255)))
+            out[3 * k + 2] = UInt8(max(0, min(255, cb * 255)))
         }
         return out
     }

@@ -56,6 +56,12 @@ struct StampCatalog: Codable, Sendable {
 
     static let idCandidates = ["objID", "objid", "object_id", "specObjID", "id"]
 
+    /// The copied columns a layout stores: those not named like a column it writes itself
+    /// (`reserved`, or `image_*`).
+    func storedExtras(reserved: Set<String>) -> [ExtraColumn] {
+        extras.filter { !reserved.contains($0.name) && !$0.name.hasPrefix("image_") }
+    }
+
     /// Reads `config.catalog`.
     static func read(_ config: StampsConfig) throws -> StampCatalog {
         let path = config.catalog

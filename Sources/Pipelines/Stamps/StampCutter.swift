@@ -92,17 +92,20 @@ struct StampCutter {
         }
         for (b, frame) in field.frames.enumerated() {
             let base = b * perBand
-            let (x, y) = frame.wcs.pixel(ra: object.ra, dec: object.dec)
-            let scale = Self.pixelScale(frame.wcs, x: x, y: y)
             var offset: (Float, Float) = (.nan, .nan)
+            var scale = gridScale
             if let grid {
                 resample(frame: frame, noise: field.noise[b], grid: grid, into: &stamp, base: base)
                 offset = (0, 0)
-            } else if x.isFinite, y.isFinite, abs(x) < 1e8, abs(y) < 1e8 {
-                let half = Double(n - 1) / 2
-                let x0 = Int((x - half + 0.5).rounded(.down)), y0 = Int((y - half + 0.5).rounded(.down))
-                copy(frame: frame, noise: field.noise[b], x0: x0, y0: y0, into: &stamp, base: base)
-                offset = (Float(x - Double(x0) - half), Float(y - Double(y0) - half))
+            } else {
+                let (x, y) = frame.wcs.pixel(ra: object.ra, dec: object.dec)
+                scale = Self.pixelScale(frame.wcs, x: x, y: y)
+                if x.isFinite, y.isFinite, abs(x) < 1e8, abs(y) < 1e8 {
+                    let half = Double(n - 1) / 2
+                    let x0 = Int((x - half + 0.5).rounded(.down)), y0 = Int((y - half + 0.5).rounded(.down))
+                    copy(frame: frame, noise: field.noise[b], x0: x0, y0: y0, into: &stamp, base: base)
+                    offset = (Float(x - Double(x0) - half), Float(y - Double(y0) - half))
+                }
             }
             var good = false
             for k in base..<(base + perBand) where stamp.mask[k] != 0 { good = true; break }
@@ -111,7 +114,7 @@ struct StampCutter {
             }
             stamp.offsetX.append(offset.0)
             stamp.offsetY.append(offset.1)
-            stamp.scale.append(grid != nil ? gridScale : scale)
+            stamp.scale.append(scale)
             stamp.psf.append(object.psf?[b] ?? field.psf[b])
             stamp.noise.append(Self.typicalNoise(stamp.ivar[base..<(base + perBand)], stamp.mask[base..<(base + perBand)]))
             stamp.extinction.append(object.extinction?[b] ?? .nan)

@@ -16,14 +16,13 @@ struct StampsHATSWriter {
     /// Rows per Parquet row group.
     static let rowGroupRows = 16
 
-    var layout: HATSLayout { HATSLayout(root: "") }
-
     /// The leaf schema.
     var schema: Schema {
         let b = config.bands.count, s = config.size
-        func list(_ name: String, _ t: DataType, _ k: Int, shape: [Int], unit: String? = nil) -> Field {
+        // Units as the HDF5 files carry them (one table: ImageDataSetWriter.units).
+        func list(_ name: String, _ t: DataType, _ k: Int, shape: [Int]) -> Field {
             var m: [(key: String, value: String)] = [("shape", shape.map(String.init).joined(separator: ","))]
-            if let unit { m.insert(("unit", unit), at: 0) }
+            if let unit = ImageDataSetWriter.units[name] { m.insert(("unit", unit), at: 0) }
             return Field(name, .fixedSizeList(Field("item", t), size: k), nullable: false, metadata: m)
         }
         var fields = [
@@ -33,14 +32,14 @@ struct StampsHATSWriter {
             Field("dec", .float64, nullable: false, metadata: [("unit", "deg")]),
             Field("healpix", .int64, nullable: false),
             list("image_band", .string, b, shape: [b]),
-            list("image_array", .float32, b * s * s, shape: [b, s, s], unit: "nanomaggies"),
-            list("image_ivar", .float32, b * s * s, shape: [b, s, s], unit: "nanomaggies^-2"),
+            list("image_array", .float32, b * s * s, shape: [b, s, s]),
+            list("image_ivar", .float32, b * s * s, shape: [b, s, s]),
             list("image_mask", .bool, b * s * s, shape: [b, s, s]),
-            list("image_psf_fwhm", .float32, b, shape: [b], unit: "arcsec"),
-            list("image_scale", .float32, b, shape: [b], unit: "arcsec/pixel"),
-            list("image_noise", .float32, b, shape: [b], unit: "nanomaggies"),
-            list("image_extinction", .float32, b, shape: [b], unit: "mag"),
-            list("image_offset", .float32, 2 * b, shape: [b, 2], unit: "pixel"),
+            list("image_psf_fwhm", .float32, b, shape: [b]),
+            list("image_scale", .float32, b, shape: [b]),
+            list("image_noise", .float32, b, shape: [b]),
+            list("image_extinction", .float32, b, shape: [b]),
+            list("image_offset", .float32, 2 * b, shape: [b, 2]),
             list("image_frame", .string, b, shape: [b]),
         ]
         for e in extras {
@@ -54,7 +53,7 @@ struct StampsHATSWriter {
     }
 
     var extras: [ExtraColumn] {
-        catalog.extras.filter { !["object_id", "ra", "dec", "healpix", "_healpix_29"].contains($0.name) && !$0.name.hasPrefix("image_") }
+        catalog.storedExtras(reserved: ["object_id", "ra", "dec", "healpix", "_healpix_29"])
     }
 
     /// Objects decoded and written per batch (a multiple of the row-group size).

@@ -248,10 +248,8 @@ public enum StampsPipeline {
 
     // MARK: - Write
 
-    static func fileName(_ k: Int, of count: Int) -> String {
-        func pad(_ v: Int) -> String { let t = String(v); return String(repeating: "0", count: max(0, 3 - t.count)) + t }
-        return "\(pad(k + 1))-of-\(pad(count)).hdf5"
-    }
+    /// MMU's file names: `001-of-003.hdf5`.
+    static func fileName(_ k: Int, of count: Int) -> String { String(format: "%03d-of-%03d.hdf5", k + 1, count) }
 
     static func write(pixel: Int64, objects: [Int], fieldOf: [Int: Int], fieldRecords: [FieldRecord], cutDirectory: String,
                       writer: ImageDataSetWriter, config: StampsConfig, output: String) throws -> PixelRecord {
