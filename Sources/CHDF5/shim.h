@@ -29,6 +29,7 @@ static inline hid_t ap_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline unsigned ap_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned ap_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline unsigned ap_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline unsigned ap_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline hid_t ap_h5e_default(void) { return H5E_DEFAULT; }
 
 // Collects the descriptions on HDF5's error stack (innermost first) into `buffer`, then clears

@@ -45,7 +45,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
 /// plugin (DESIGN.md §5). Objects carry no modification times, so the same data written the
 /// same way give byte-identical files (resumed runs compare equal).
 public final class HDF5File {
-    public enum Mode { case create, readOnly }
+    /// `create`: a new file; `readOnly`; `update`: a copy of an existing file, opened for
+    /// writing and renamed over the original by ``close()`` (the original stays whole until then).
+    public enum Mode { case create, readOnly, update }
 
     public let path: String
     let id: hid_t
@@ -75,6 +77,18 @@ public final class HDF5File {
             }
             id = H5Fopen(path, ap_h5f_acc_rdonly(), ap_h5p_default())
             guard id >= 0 else { throw HDF5Error.current(path, "opening the file (not an HDF5 file?)") }
+        case .update:
+            let tmp = AtomicFile.temporaryPath(for: path)
+            AtomicFile.remove(tmp)
+            do { try FileManager.default.copyItem(atPath: path, toPath: tmp) } catch {
+                throw FormatError(.notFound, "cannot copy the file to update it: \(error.localizedDescription)", path: path)
+            }
+            temporary = tmp
+            id = H5Fopen(tmp, ap_h5f_acc_rdwr(), ap_h5p_default())
+            guard id >= 0 else {
+                AtomicFile.remove(tmp)
+                throw HDF5Error.current(path, "opening the file for update (not an HDF5 file?)")
+            }
         }
     }
 
@@ -270,12 +284,23 @@ public final class HDF5File {
             default: type = signed ? .int8 : .uint8
             }
         case H5T_ENUM: type = .bool
-        case H5T_STRING: type = .fixedString(size)
+        case H5T_STRING:
+            guard H5Tis_variable_str(t) <= 0 else {
+                H5Dclose(d)
+                throw FormatError(.unsupported, "dataset \(name) holds variable-length strings (AstroPile reads fixed-length ones, as h5py writes numpy 'S' arrays)", path: path)
+            }
+            type = .fixedString(size)
         default:
             H5Dclose(d)
             throw FormatError(.unsupported, "dataset \(name) has a type AstroPile does not read", path: path)
         }
         return HDF5Dataset(file: self, id: d, name: name, type: type, shape: dims.map { Int($0) })
+    }
+
+    /// Removes dataset `name` when it exists (its space is not reclaimed).
+    public func removeDataset(_ name: String) throws {
+        guard H5Lexists(id, name, ap_h5p_default()) > 0 else { return }
+        guard H5Ldelete(id, name, ap_h5p_default()) >= 0 else { throw HDF5Error.current(path, "removing dataset \(name)") }
     }
 
     /// The names of the root group's members.
@@ -293,10 +318,11 @@ public final class HDF5File {
         return names
     }
 
-    /// A string attribute of the root group, `nil` when absent.
-    public func stringAttribute(_ name: String) -> String? {
-        guard H5Aexists(id, name) > 0 else { return nil }
-        let a = H5Aopen(id, name, ap_h5p_default())
+    /// A string attribute of the root group (or of `object`, a dataset), `nil` when absent.
+    public func stringAttribute(_ name: String, on object: HDF5Dataset? = nil) -> String? {
+        let target = object?.id ?? id
+        guard H5Aexists(target, name) > 0 else { return nil }
+        let a = H5Aopen(target, name, ap_h5p_default())
         guard a >= 0 else { return nil }
         defer { H5Aclose(a) }
         let t = H5Aget_type(a)

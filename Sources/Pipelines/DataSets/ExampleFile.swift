@@ -1,0 +1,139 @@
+import Formats
+import Foundation
+import RunEngine
+
+/// One HDF5 file of a data set in the Multimodal Universe layout, read and written column by
+/// column: one dataset per column, rows on the first axis, units and descriptions as dataset
+/// attributes, provenance as root attributes. Array columns of at least
+/// ``chunkedRowElements`` elements are chunked one row per chunk with shuffle + deflate (HDF5's
+/// built-in filters, so h5py needs no plugin); the rest are contiguous.
+public enum ExampleFile {
+    /// Row size (elements) from which a column is chunked and compressed.
+    public static let chunkedRowElements = 64
+
+    /// Writes `columns` (all with the same row count) and the root `attributes` to `path`,
+    /// atomically (``HDF5File`` creates a temp file and renames it on close).
+    public static func write(_ columns: [ExampleColumn], attributes: [(String, String)], to path: String, deflate: Int) throws {
+        let rows = columns.first?.rows ?? 0
+        for c in columns where c.rows != rows || c.values.count != rows * c.rowElements {
+            throw FormatError(.invalidArgument, "column \(c.name) has \(c.values.count) values for \(rows) rows of shape \(c.rowShape)", path: path)
+        }
+        let file = try HDF5File(path: path, mode: .create)
+        for c in columns {
+            let shape = [rows] + c.rowShape
+            let layout: HDF5File.Layout = c.rowElements >= chunkedRowElements && rows > 0 ? .rowChunks(deflate: deflate) : .contiguous
+            let d: HDF5Dataset
+            switch c.values {
+            case .float32(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .float32, shape: shape, layout: layout, bytes: $0) }
+            case .float64(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .float64, shape: shape, layout: layout, bytes: $0) }
+            case .int64(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .int64, shape: shape, layout: layout, bytes: $0) }
+            case .int32(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .int32, shape: shape, layout: layout, bytes: $0) }
+            case .int16(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .int16, shape: shape, layout: layout, bytes: $0) }
+            case .uint8(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .uint8, shape: shape, layout: layout, bytes: $0) }
+            case .bool(let v):
+                let bytes = v.map { UInt8($0 ? 1 : 0) }
+                d = try bytes.withUnsafeBytes { try file.createDataset(c.name, type: .bool, shape: shape, layout: layout, bytes: $0) }
+            case .string(let v): d = try file.writeStrings(c.name, v, shape: shape)
+            }
+            if let u = c.units { try file.setAttribute("units", u, on: d) }
+            if let t = c.description { try file.setAttribute("description", t, on: d) }
+        }
+        for (key, value) in attributes { try file.setAttribute(key, value) }
+        try file.close()
+    }
+
+    /// The columns of `path` (every dataset of the root group, in name order, or `names`),
+    /// rows `rows` only when given (in that order; a row may repeat). A dataset that is not
+    /// one row per example (a different first dimension) is left out.
+    public static func read(path: String, rows: [Int]? = nil, names: [String]? = nil) throws -> [ExampleColumn] {
+        let file = try HDF5File(path: path, mode: .readOnly)
+        let members = try names ?? file.memberNames().sorted()
+        var columns: [ExampleColumn] = []
+        var count: Int?
+        for name in members {
+            let d = try file.dataset(name)
+            guard let n = d.shape.first else { continue }
+            if count == nil { count = n }
+            guard n == count else { continue }
+            if let rows, let bad = rows.first(where: { $0 < 0 || $0 >= n }) {
+                throw FormatError(.corruptInput, "row \(bad) asked of \(name), which has \(n) rows", path: path)
+            }
+            columns.append(ExampleColumn(name, try values(d, rows: rows), rowShape: Array(d.shape.dropFirst()),
+                                         units: file.stringAttribute("units", on: d), description: file.stringAttribute("description", on: d)))
+        }
+        try file.close()
+        return columns
+    }
+
+    /// The signatures of `path`'s one-row-per-example columns (name order) and its row count,
+    /// without reading values.
+    public static func signatures(path: String) throws -> (columns: [ColumnSignature], rows: Int) {
+        let file = try HDF5File(path: path, mode: .readOnly)
+        var out: [ColumnSignature] = []
+        var count: Int?
+        for name in try file.memberNames().sorted() {
+            guard let d = try? file.dataset(name), let n = d.shape.first else { continue }
+            if count == nil { count = n }
+            guard n == count else { continue }
+            let kind: String
+            switch d.type {
+            case .float32: kind = "float32"
+            case .float64: kind = "float64"
+            case .int64: kind = "int64"
+            case .int32: kind = "int32"
+            case .int16, .int8: kind = "int16"
+            case .uint8: kind = "uint8"
+            case .bool: kind = "bool"
+            case .fixedString: kind = "string"
+            }
+            out.append(ColumnSignature(name: name, kind: kind, rowShape: Array(d.shape.dropFirst()), units: file.stringAttribute("units", on: d)))
+        }
+        try file.close()
+        return (out, count ?? 0)
+    }
+
+    /// The number of rows of `path` (the first dimension of `object_id`).
+    public static func rowCount(path: String) throws -> Int {
+        let file = try HDF5File(path: path, mode: .readOnly)
+        let n = try file.dataset("object_id").shape.first ?? 0
+        try file.close()
+        return n
+    }
+
+    /// Reads `rows` of `d`: one contiguous read spanning them when that is at most 4× the
+    /// rows asked for, else one read per row.
+    static func values(_ d: HDF5Dataset, rows: [Int]?) throws -> ExampleValues {
+        let all = 0..<(d.shape.first ?? 0)
+        let k = d.rowElements
+        func read<T: BitwiseCopyable>(_ t: T.Type) throws -> [T] {
+            guard let rows else { return try d.read(rows: all, as: t) }
+            guard let lo = rows.min(), let hi = rows.max() else { return [] }
+            if hi - lo + 1 <= 4 * rows.count {
+                let block = try d.read(rows: lo..<(hi + 1), as: t)
+                var out: [T] = []
+                out.reserveCapacity(rows.count * k)
+                for r in rows { out.append(contentsOf: block[((r - lo) * k)..<((r - lo + 1) * k)]) }
+                return out
+            }
+            var out: [T] = []
+            for r in rows { out.append(contentsOf: try d.read(rows: r..<(r + 1), as: t)) }
+            return out
+        }
+        switch d.type {
+        case .float32: return .float32(try read(Float.self))
+        case .float64: return .float64(try read(Double.self))
+        case .int64: return .int64(try read(Int64.self))
+        case .int32: return .int32(try read(Int32.self))
+        case .int16: return .int16(try read(Int16.self))
+        case .uint8: return .uint8(try read(UInt8.self))
+        case .int8: return .int16(try read(Int8.self).map(Int16.init))
+        case .bool: return .bool(try read(UInt8.self).map { $0 != 0 })
+        case .fixedString:
+            let strings = try d.readStrings(rows: all)
+            guard let rows else { return .string(strings) }
+            var out: [String] = []
+            for r in rows { out.append(contentsOf: strings[(r * k)..<((r + 1) * k)]) }
+            return .string(out)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Formats
+import Foundation
+import RunEngine
+
+/// One `healpix=N` folder of a data set and its HDF5 files.
+struct PairFolder: Codable, Sendable {
+    /// The folder name, `healpix=N`.
+    var name: String
+    /// N, when the name is `healpix=<integer>`.
+    var pixel: Int64?
+    /// Files relative to the data set root, sorted.
+    var files: [String]
+}
+
+/// A data set pairing reads: any folder of `healpix=N/*.hdf5` files with one row per example
+/// and `object_id`, `ra`, `dec` datasets — an AstroPile data set (`--format hdf5|both`) or a
+/// Multimodal Universe one.
+struct PairInput: Codable, Sendable {
+    var root: String
+    /// The folder's name.
+    var name: String
+    var folders: [PairFolder]
+    /// Columns every file has (name, kind), in name order; 1-D arrays at the longest row any
+    /// file has (shorter files are padded on reading).
+    var columns: [ColumnSignature]
+    /// Examples in all files.
+    var rows: Int
+    /// HEALPix order of the folders, from an AstroPile report (else nil).
+    var healpixOrder: Int?
+
+    /// `image` or `spectrum` when the columns say so.
+    var modality: String? {
+        let names = Set(columns.map(\.name))
+        if names.contains("image_array") { return "image" }
+        if names.contains("spectrum_flux") { return "spectrum" }
+        return nil
+    }
+
+    /// Lists `root` and reads every file's column shapes (no values).
+    static func open(_ root: String, side: String) throws -> PairInput {
+        let trimmed = root.hasSuffix("/") ? String(root.dropLast()) : root
+        var byFolder: [String: [String]] = [:]
+        for relative in FileMatcher.walk(trimmed) {
+            let parts = relative.split(separator: "/")
+            guard parts.count >= 2, parts[0].hasPrefix("healpix="), relative.hasSuffix(".hdf5") || relative.hasSuffix(".h5") else { continue }
+            byFolder[String(parts[0]), default: []].append(relative)
+        }
+        guard !byFolder.isEmpty else {
+            let hats = FileManager.default.fileExists(atPath: trimmed + "/hats.properties")
+            throw RunError.configuration("the \(side) data set \(root) has no healpix=N/*.hdf5 files"
+                                         + (hats ? " (it is HATS only: make it with --format both to pair it)" : ""))
+        }
+        let folders = byFolder.keys.sorted { a, b in
+            let x = Int64(a.dropFirst("healpix=".count)), y = Int64(b.dropFirst("healpix=".count))
+            if let x, let y { return x < y }
+            return a < b
+        }.map { PairFolder(name: $0, pixel: Int64($0.dropFirst("healpix=".count)), files: (byFolder[$0] ?? []).sorted()) }
+        var common: [String: ColumnSignature]?
+        var order: [String] = []
+        var rows = 0
+        for folder in folders {
+            for file in folder.files {
+                let path = trimmed + "/" + file
+                let (signatures, n) = try ExampleFile.signatures(path: path)
+                rows += n
+                var here: [String: ColumnSignature] = [:]
+                for s in signatures { here[s.name] = s }
+                guard var so = common else {
+                    common = here
+                    order = signatures.map(\.name)
+                    continue
+                }
+                for (name, s) in so {
+                    guard let h = here[name], h.kind == s.kind else { so[name] = nil; continue }
+                    if h.rowShape != s.rowShape {
+                        // 1-D arrays of different lengths (MMU pads per file): keep the longest.
+                        guard h.rowShape.count == 1, s.rowShape.count == 1 else { so[name] = nil; continue }
+                        so[name]?.rowShape = [max(h.rowShape[0], s.rowShape[0])]
+                    }
+                }
+                common = so
+            }
+        }
+        let columns = order.compactMap { common?[$0] }
+        for required in ["object_id", "ra", "dec"] where !columns.contains(where: { $0.name == required }) {
+            throw RunError.configuration("the \(side) data set \(root) has no \(required) dataset in every file")
+        }
+        var healpixOrder: Int?
+        if let data = FileManager.default.contents(atPath: Run.reportPath(output: trimmed)),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let details = object["details"] as? [String: Any], let order = details["healpixOrder"] as? Int {
+            healpixOrder = order
+        }
+        return PairInput(root: trimmed, name: URL(fileURLWithPath: trimmed).lastPathComponent, folders: folders, columns: columns,
+                         rows: rows, healpixOrder: healpixOrder)
+    }
+
+    /// Rows `rows` of `file`, the side's columns only, 1-D arrays padded to the side's length.
+    func read(file: String, rows: [Int]) throws -> [ExampleColumn] {
+        let path = root + "/" + file
+        let columns = try ExampleFile.read(path: path, rows: rows, names: self.columns.map(\.name))
+        return try zip(columns, self.columns).map { c, s in
+            guard c.rowShape != s.rowShape else { return c }
+            guard let length = s.rowShape.first, let p = c.padded(to: length) else {
+                throw FormatError(.corruptInput, "column \(c.name) has shape \(c.rowShape), the data set \(s.rowShape)", path: path)
+            }
+            return p
+        }
+    }
+}
