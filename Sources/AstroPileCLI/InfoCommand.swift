@@ -7,14 +7,15 @@ import Pipelines
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show a HATS catalog's rows, partitions per order, columns, size and provenance, or an image data set's objects, bands, size, partitions and provenance.")
+        abstract: "Show a HATS catalog's rows, partitions per order, columns, size and provenance, or a data set's objects (images, spectra, pairs), partitions, columns and provenance.")
 
     @Argument(help: "The catalog or data set folder.")
     var catalog: String
 
     func run() throws {
-        if FileManager.default.fileExists(atPath: catalog + "/" + StampsPipeline.indexFileName) {
-            print(try ImageDataSet(root: catalog).summary)
+        if FileManager.default.fileExists(atPath: catalog + "/" + DataSetIndex.fileName) {
+            let set = try ExampleDataSet(root: catalog)
+            print(set.pipeline == "stamps" ? try ImageDataSet(root: catalog).summary : set.summary)
             return
         }
         let info = try CatalogInfo.read(catalog)

@@ -7,14 +7,18 @@ import RunEngine
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Write a PNG of an image data set: one object's colour composite and bands, or a grid of examples.",
+        abstract: "Write a PNG of a data set: an image object's colour composite and bands, a grid of examples, or one spectrum.",
         discussion: """
             The composite is the asinh colour image of Lupton et al. (2004), as astropy's make_lupton_rgb computes it, \
             from three bands (default i,r,g as red, green, blue); each band panel uses the same stretch. Row 0 of a \
             stamp is drawn at the bottom. --object prints the example's metadata too.
+
+            On a spectra data set (astropile spectra) or a paired one with spectra (astropile pair), --object draws the \
+            spectrum: flux against vacuum wavelength (Å), the ±1σ band from ivar shaded behind it, masked pixels \
+            (spectrum_mask) in red, padding left out.
             """)
 
-    @Argument(help: "The data set folder (an astropile stamps output).")
+    @Argument(help: "The data set folder (an astropile stamps, spectra or pair output).")
     var dataset: String
 
     @Option(name: .long, help: "The object id to show.")
@@ -45,6 +49,11 @@ struct ShowCommand: ParsableCommand {
     }
 
     func run() throws {
+        let examples = try ExampleDataSet(root: dataset)
+        if examples.pipeline != "stamps" {
+            try showSpectrum(examples)
+            return
+        }
         let set = try ImageDataSet(root: dataset)
         var preview = StampPreview()
         preview.rgb = rgb.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -66,5 +75,18 @@ struct ShowCommand: ParsableCommand {
             try preview.grid(examples, rows: parts[1], columns: parts[0], to: png)
             print("\(png): \(examples.count) examples of \(set.count)")
         }
+    }
+
+    func showSpectrum(_ set: ExampleDataSet) throws {
+        guard let object else { throw ValidationError("--grid draws image stamps; give --object ID to draw a spectrum") }
+        guard let row = try set.example(id: object) else { throw RunError.configuration("\(dataset) has no object \(object)") }
+        guard let spectrum = SpectrumPlot.spectrum(row) else {
+            throw RunError.configuration("\(dataset) has no spectrum_flux and spectrum_lambda to draw")
+        }
+        try SpectrumPlot().write(spectrum, to: png)
+        let scalars = row.filter { $0.rowShape.isEmpty && $0.values.count == 1 }
+            .prefix(24).map { "\($0.name)=\($0.values.text(at: 0))" }
+        print("\(png): spectrum of \(object), \(spectrum.lambda.count) pixels, \(spectrum.mask.filter { $0 }.count) masked")
+        print(scalars.joined(separator: " "))
     }
 }

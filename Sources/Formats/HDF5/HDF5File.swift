@@ -54,11 +54,12 @@ public final class HDF5File {
     private let temporary: String?
     private var closed = false
 
-    private static let initialize: Void = { ap_h5_silence_errors() }()
 
     /// Creates a new file (at a temporary name until ``close()``) or opens one for reading.
     public init(path: String, mode: Mode) throws {
-        _ = Self.initialize
+        // HDF5's automatic error printing is per thread in thread-safe builds: turned off on
+        // every thread that opens a file (errors are reported through HDF5Error instead).
+        ap_h5_silence_errors()
         self.path = path
         switch mode {
         case .create:
@@ -248,6 +249,9 @@ public final class HDF5File {
         let fileType = Self.h5type(type)
         defer { if fileType.owned { H5Tclose(fileType.id) } }
         let target = object?.id ?? id
+        if H5Aexists(target, name) > 0, H5Adelete(target, name) < 0 {
+            throw HDF5Error.current(path, "replacing attribute \(name)")
+        }
         let attribute = H5Acreate2(target, name, fileType.id, space, ap_h5p_default(), ap_h5p_default())
         guard attribute >= 0 else { throw HDF5Error.current(path, "creating attribute \(name)") }
         defer { H5Aclose(attribute) }

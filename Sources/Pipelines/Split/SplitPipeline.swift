@@ -41,6 +41,12 @@ public enum SplitPipeline {
         // (Rows, not bytes: the split column itself changes the files' sizes.)
         let listing = try files.map { f in "\(f) \(try ExampleFile.rowCount(path: root + "/" + f))" }
         let hash = CanonicalHash.fnv1a(config.configHash + "\n" + listing.joined(separator: "\n"))
+        // An earlier split of this data set with other settings, or before the data set grew, is
+        // replaced: it is derived entirely from the ids and the seed, so nothing is lost.
+        if let data = FileManager.default.contents(atPath: Run.reportPath(output: config.output)),
+           let old = RecordCoding.decode(SplitReport.self, from: data), old.pipeline == "split", old.configHash != hash {
+            do { try FileManager.default.removeItem(atPath: config.output) } catch { throw RunError.writing(config.output, error) }
+        }
         let run: Run
         switch try Run.begin(pipeline: "split", output: config.output, configHash: hash, stages: SplitStage.self,
                              options: RunOptions(jobs: config.jobs, tmp: config.tmp, progress: progress), details: SplitDetails.self) {

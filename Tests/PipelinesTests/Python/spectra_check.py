@@ -57,3 +57,12 @@ assert len(ds) == len(where), (len(ds), len(where))
 row = ds[0]
 assert len(row["spectrum_flux"]) == next(iter(lengths))
 print("ok", len(files), next(iter(lengths)))
+
+# lsdb opens the HATS variant (--format both): every spectrum, full length.
+if os.path.exists(os.path.join(root, "hats.properties")):
+    import lsdb
+
+    cat = lsdb.open_catalog(root).compute()
+    assert sorted(map(int, cat["object_id"])) == sorted(where), "HATS rows"
+    assert all(len(v) == next(iter(lengths)) for v in cat["spectrum_flux"])
+    print("hats", len(cat))
