@@ -27,6 +27,16 @@ final class StopFixture: Sendable {
     let crossmatch: String
     let stamps: String
     let stampsInputs: StampsFixture
+    /// 80 spec files (the fixtures replicated) and their clean spectra data set.
+    let spectraFiles: String
+    let spectra: String
+    /// Two synthetic MMU-layout data sets and their clean pairing.
+    let pairLeft: String
+    let pairRight: String
+    let pair: String
+    /// A data set to split (copied for every run, since split updates its files) and a clean split copy.
+    let splitSource: String
+    let split: String
 
     static let shared: Result<StopFixture, any Error> = Result { try StopFixture() }
     static func get() throws -> StopFixture { try shared.get() }
@@ -40,9 +50,22 @@ final class StopFixture: Sendable {
         crossmatch = dir + "/clean_crossmatch"
         stamps = dir + "/clean_stamps"
         stampsInputs = try StampsFixture.get()
+        spectraFiles = dir + "/spectra_in"
+        spectra = dir + "/clean_spectra"
+        pairLeft = dir + "/pair_left"
+        pairRight = dir + "/pair_right"
+        pair = dir + "/clean_pair"
+        splitSource = dir + "/split_source"
+        split = dir + "/clean_split/splits"
+        let scripts = TestSupport.root.appendingPathComponent("Tests/PipelinesTests/Python").path
+        try TestSupport.run(TestSupport.python, [scripts + "/spectra_replicate.py", try TestSupport.fixture("sdss-spectra"), spectraFiles, "80"])
+        try TestSupport.run(TestSupport.python, [scripts + "/pair_synthetic.py", pairLeft, pairRight, "5", "8"])
+        try TestSupport.run(TestSupport.python, [scripts + "/split_make.py", splitSource, "2000", "1"])
+        try Self.copyDataSet(splitSource, to: dir + "/clean_split")
         for args in [importArgs + ["--output", catalog], Self.marginArgs(catalog: catalog, output: margin),
                      Self.crossmatchArgs(catalog: catalog, margin: margin, output: crossmatch),
-                     Self.stampsArgs(stampsInputs, output: stamps)] {
+                     Self.stampsArgs(stampsInputs, output: stamps), Self.spectraArgs(spectraFiles, output: spectra),
+                     Self.pairArgs(pairLeft, pairRight, output: pair), Self.splitArgs(output: split)] {
             let r = try TestSupport.runProcess(TestSupport.executable, args)
             guard r.status == 0, !r.signaled else { throw TestSupportError("\(args.prefix(2)): \(r.stderr)") }
         }
@@ -62,11 +85,42 @@ final class StopFixture: Sendable {
          "--healpix-order", "9", "--output", output, "--jobs", "1", "--quiet"]
     }
 
+    static func spectraArgs(_ files: String, output: String) -> [String] {
+        ["spectra", "--files", files, "--objects-per-file", "2", "--healpix-order", "1", "--format", "both", "--output", output,
+         "--jobs", "1", "--quiet"]
+    }
+
+    static func pairArgs(_ left: String, _ right: String, output: String) -> [String] {
+        ["pair", left, right, "--radius", "1arcsec", "--all-pairs", "--objects-per-file", "3", "--output", output, "--jobs", "1", "--quiet"]
+    }
+
+    /// `output` is `DATASET/splits`.
+    static func splitArgs(output: String) -> [String] {
+        ["split", (output as NSString).deletingLastPathComponent, "--seed", "42", "--fractions", "train=0.6,val=0.2,test=0.2",
+         "--jobs", "1", "--quiet"]
+    }
+
+    static func copyDataSet(_ source: String, to destination: String) throws {
+        try? FileManager.default.removeItem(atPath: destination)
+        try FileManager.default.copyItem(atPath: source, toPath: destination)
+    }
+
+    /// Where a stopped run of `pipeline` writes, for the test named `name`: `split` writes
+    /// `DATASET/splits` into a fresh copy of the data set.
+    func output(_ pipeline: String, name: String) throws -> String {
+        guard pipeline == "split" else { return dir + "/" + name }
+        try Self.copyDataSet(splitSource, to: dir + "/" + name)
+        return dir + "/" + name + "/splits"
+    }
+
     /// The command of `pipeline` writing `output`, and the clean output to compare with.
     func command(_ pipeline: String, output: String) -> (args: [String], clean: String) {
         switch pipeline {
         case "import": (importArgs + ["--output", output], catalog)
         case "stamps": (Self.stampsArgs(stampsInputs, output: output), stamps)
+        case "spectra": (Self.spectraArgs(spectraFiles, output: output), spectra)
+        case "pair": (Self.pairArgs(pairLeft, pairRight, output: output), pair)
+        case "split": (Self.splitArgs(output: output), split)
         case "margin": (Self.marginArgs(catalog: catalog, output: output), margin)
         default: (Self.crossmatchArgs(catalog: catalog, margin: margin, output: output), crossmatch)
         }
@@ -88,12 +142,20 @@ struct InterruptMatrixTests {
         StageStop(pipeline: "crossmatch", stage: "crossmatch-finish", count: 1),
         StageStop(pipeline: "stamps", stage: "stamps-plan", count: 1), StageStop(pipeline: "stamps", stage: "stamps-cut", count: 2),
         StageStop(pipeline: "stamps", stage: "stamps-write", count: 1), StageStop(pipeline: "stamps", stage: "stamps-finish", count: 1),
+        StageStop(pipeline: "spectra", stage: "spectra-scan", count: 1), StageStop(pipeline: "spectra", stage: "spectra-write", count: 2),
+        StageStop(pipeline: "spectra", stage: "spectra-finish", count: 1),
+        StageStop(pipeline: "pair", stage: "pair-plan", count: 1), StageStop(pipeline: "pair", stage: "pair-match", count: 2),
+        StageStop(pipeline: "pair", stage: "pair-finish", count: 1),
+        StageStop(pipeline: "split", stage: "split-assign", count: 2), StageStop(pipeline: "split", stage: "split-finish", count: 1),
     ]
+
+    /// Pipelines whose output is a data set of HDF5 files (compared file by file), not HATS leaves.
+    static let dataSetPipelines: Set<String> = ["stamps", "spectra", "pair", "split"]
 
     @Test(arguments: stops, StopKind.allCases)
     func aStoppedStageLeavesNothingCompleteAndResumesIdentically(_ stop: StageStop, _ kind: StopKind) throws {
         let f = try StopFixture.get()
-        let out = f.dir + "/\(stop.stage)-\(kind == .interrupt ? "int" : "kill")"
+        let out = try f.output(stop.pipeline, name: "\(stop.stage)-\(kind == .interrupt ? "int" : "kill")")
         let (args, clean) = f.command(stop.pipeline, output: out)
         let stopped = try TestSupport.runProcess(TestSupport.executable, args, environment: [kind.rawValue: "\(stop.stage):\(stop.count)"])
         switch kind {
@@ -112,8 +174,10 @@ struct InterruptMatrixTests {
         #expect(resumed.status == 0 && !resumed.signaled, "\(resumed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + ".astropile-work"))
         #expect(FileManager.default.fileExists(atPath: out + "/astropile_report.json"))
-        if stop.pipeline == "stamps" {
-            let expected = try dataSetBytes(clean), got = try dataSetBytes(out)
+        if Self.dataSetPipelines.contains(stop.pipeline) {
+            // split: the splits folder and the data set's files it updated.
+            let root = { (p: String) in stop.pipeline == "split" ? (p as NSString).deletingLastPathComponent : p }
+            let expected = try dataSetBytes(root(clean)), got = try dataSetBytes(root(out))
             #expect(expected.count > 3, "the fixture should have several files")
             #expect(got.keys.sorted() == expected.keys.sorted())
             #expect(got == expected, "data set files after the resume differ from an uninterrupted run's")

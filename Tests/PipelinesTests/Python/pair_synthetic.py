@@ -1,6 +1,6 @@
 """Writes two Multimodal Universe-layout data sets for the pairing tests.
 
-usage: pair_synthetic.py LEFT RIGHT [SEED]
+usage: pair_synthetic.py LEFT RIGHT [SEED] [EDGE_PIXELS]
 LEFT is image-like (image_array (n,1,4,4)), RIGHT spectrum-like (spectrum_flux (n,L) with L
 differing between files, as MMU pads per file). Pairs straddle order-4 HEALPix edges and
 RA 0/360; some left objects have two right objects within 1 arcsec; some objects have none.
@@ -15,6 +15,7 @@ import numpy as np
 
 left_dir, right_dir = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
+edge_pixels = int(sys.argv[4]) if len(sys.argv) > 4 else 60
 nside = 16
 arcsec = np.pi / 180 / 3600
 
@@ -29,27 +30,27 @@ def offset(ra, dec, r_arcsec):
 
 
 lra, ldec, rra, rdec = [], [], [], []
-# Points on the edges of 60 order-4 pixels, each with a partner within 0.8 arcsec.
-for pix in rng.choice(12 * nside * nside, 60, replace=False):
+# Points on the edges of EDGE_PIXELS order-4 pixels, each with a partner within 0.8 arcsec.
+for pix in rng.choice(12 * nside * nside, edge_pixels, replace=False):
     v = hp.boundaries(nside, int(pix), step=4, nest=True)
     ra, dec = hp.vec2ang(v.T, lonlat=True)
     ra, dec = offset(ra, dec, rng.uniform(0, 0.4, size=ra.shape))
     pra, pdec = offset(ra, dec, rng.uniform(0.05, 0.8, size=ra.shape))
     lra += list(ra); ldec += list(dec); rra += list(pra); rdec += list(pdec)
 # Across RA 0/360.
-for k in range(40):
+for k in range(max(4, edge_pixels * 2 // 3)):
     dec = rng.uniform(-60, 60)
     lra.append(360 - rng.uniform(0, 0.3) / 3600); ldec.append(dec)
     rra.append(rng.uniform(0, 0.3) / 3600); rdec.append(dec + rng.uniform(-0.3, 0.3) / 3600)
 # Left objects with two right objects within 1 arcsec.
-for k in range(30):
+for k in range(max(3, edge_pixels // 2)):
     ra, dec = rng.uniform(0, 360), rng.uniform(-80, 80)
     lra.append(ra); ldec.append(dec)
     for r in (0.3, 0.7):
         a, b = offset(np.array([ra]), np.array([dec]), r)
         rra.append(float(a[0])); rdec.append(float(b[0]))
 # Unpaired objects on both sides.
-for k in range(50):
+for k in range(max(5, edge_pixels * 5 // 6)):
     lra.append(rng.uniform(0, 360)); ldec.append(rng.uniform(-85, 85))
     rra.append(rng.uniform(0, 360)); rdec.append(rng.uniform(-85, 85))
 
