@@ -7,7 +7,7 @@ VENV := .venv
 APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps clean
+.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra clean
 
 setup: apt venv
 
@@ -70,6 +70,16 @@ demo: build-release
 	.build/release/astropile info demo-output/sdss_64
 	.build/release/astropile show demo-output/sdss_64 --object 1237648720693755000 --png demo-output/stamp.png
 	.build/release/astropile show demo-output/sdss_64 --grid 8x8 --png demo-output/preview.png
+	@# Spectra: the SDSS spectra fixtures moved onto four of the field's stars, made a spectra data set,
+	@# paired with the stamps, split, and one spectrum drawn.
+	$(VENV)/bin/python Tests/PipelinesTests/Python/spectra_place.py sample/sdss_2583_objects.csv demo-output/spectra-in \
+	  ../shared/fixtures/sdss-spectra/spec-*.fits
+	.build/release/astropile spectra --files 'demo-output/spectra-in/**/spec-*.fits' --output demo-output/sdss_spectra --format both
+	.build/release/astropile info demo-output/sdss_spectra
+	.build/release/astropile pair demo-output/sdss_64 demo-output/sdss_spectra --radius 1arcsec --output demo-output/sdss_64_x_spectra
+	.build/release/astropile split demo-output/sdss_64_x_spectra --fractions train=0.5,val=0.25,test=0.25 --seed 42
+	.build/release/astropile info demo-output/sdss_64_x_spectra
+	.build/release/astropile show demo-output/sdss_spectra --object 7562816566389397504 --png demo-output/spectrum.png
 
 test: setup lint
 	swift build --build-tests
@@ -93,6 +103,9 @@ bench-fetch: build-release
 
 bench-stamps: build-release
 	bench/stamps/run.sh
+
+bench-spectra: build-release
+	bench/spectra/run.sh
 
 # Two builds on the same inputs: BEFORE=path/to/astropile (e.g. a release build of an older commit).
 bench-engine: build-release

@@ -175,6 +175,13 @@ final class SpectraFixture: Sendable {
         #expect(SpectraFixture.okLine(checked) == ["ok", "4"], "\(checked)")
         let info = try TestSupport.runProcess(TestSupport.executable, ["info", paired])
         #expect(info.stdout.contains("4 pairs") && info.stdout.contains("unpaired: 60 of 64 left, 0 of 4 right"), "\(info.stdout)")
+        // The HATS-only variant of the spectra pairs the same way.
+        let hatsOnly = f.dir + "/real-spectra-hats", pairedHATS = f.dir + "/real-paired-hats"
+        #expect(try f.astropile(["spectra", "--files", f.dir + "/placed", "--format", "hats", "--output", hatsOnly]).status == 0)
+        let h = try f.astropile(["pair", stamps, hatsOnly, "--radius", "1arcsec", "--output", pairedHATS])
+        #expect(h.status == 0, "\(h.stderr)")
+        let same = try f.python("pair_check_real.py", [stamps, spectra, pairedHATS, f.dir + "/placed.txt", "--no-lsdb"])
+        #expect(SpectraFixture.okLine(same) == ["ok", "4"], "\(same)")
     }
 
     /// A HATS-only input or a folder without data is named in a usage error.

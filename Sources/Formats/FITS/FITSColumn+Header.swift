@@ -9,8 +9,9 @@ extension FITSColumn {
         var columns: [FITSColumn] = []
         columns.reserveCapacity(count)
         var offset = 0
+        let header = try FITSHeaderIndex(file)
         for n in stride(from: 1, through: count, by: 1) {
-            let column = try read(number: n, offset: offset, from: file, location: location)
+            let column = try read(number: n, offset: offset, from: header, path: file.path, location: location)
             offset += column.byteWidth
             columns.append(column)
         }
@@ -21,33 +22,33 @@ extension FITSColumn {
         return columns
     }
 
-    private static func read(number n: Int, offset: Int, from file: FITSFile, location: String) throws -> FITSColumn {
+    private static func read(number n: Int, offset: Int, from file: FITSHeaderIndex, path: String, location: String) throws -> FITSColumn {
         let name = try file.stringKeyword("TTYPE\(n)").map { $0.fitsBlanksRemoved() }.flatMap { $0.isEmpty ? nil : $0 } ?? "col\(n)"
         let here = "\(location), column \(name)"
         guard let format = try file.stringKeyword("TFORM\(n)") else {
-            throw FormatError(.corruptInput, "TFORM\(n) is missing", path: file.path, location: here)
+            throw FormatError(.corruptInput, "TFORM\(n) is missing", path: path, location: here)
         }
         guard let parsed = parseFormat(format) else {
-            throw FormatError(.corruptInput, "TFORM\(n) = '\(format)' is not a binary-table format", path: file.path, location: here)
+            throw FormatError(.corruptInput, "TFORM\(n) = '\(format)' is not a binary-table format", path: path, location: here)
         }
         let unit = try file.stringKeyword("TUNIT\(n)").map { $0.fitsBlanksRemoved() }
-        let scaleText = try file.keywordValue("TSCAL\(n)")
-        let zeroText = try file.keywordValue("TZERO\(n)")
+        let scaleText = file.keywordValue("TSCAL\(n)")
+        let zeroText = file.keywordValue("TZERO\(n)")
         let scale = try scaleText.map { text in
             guard let v = parseNumber(text) else {
-                throw FormatError(.corruptInput, "TSCAL\(n) = \(text) is not a number", path: file.path, location: here)
+                throw FormatError(.corruptInput, "TSCAL\(n) = \(text) is not a number", path: path, location: here)
             }
             return v
         }
         let zero = try zeroText.map { text in
             guard let v = parseNumber(text) else {
-                throw FormatError(.corruptInput, "TZERO\(n) = \(text) is not a number", path: file.path, location: here)
+                throw FormatError(.corruptInput, "TZERO\(n) = \(text) is not a number", path: path, location: here)
             }
             return v
         }
         var scaling = scaling(type: parsed.type, scale: scale, zero: zero)
         if case .linear = scaling, parsed.type == .complex64 || parsed.type == .complex128 {
-            throw FormatError(.unsupported, "TSCAL/TZERO on a complex column", path: file.path, location: here)
+            throw FormatError(.unsupported, "TSCAL/TZERO on a complex column", path: path, location: here)
         }
         if !parsed.type.isInteger, case .unsigned = scaling { scaling = .none }
         let null = parsed.type.isInteger ? try file.integerKeyword("TNULL\(n)") : nil

@@ -206,7 +206,9 @@ extension ExampleValues {
     /// or the field's `shape` metadata).
     static func from(_ c: ArrayData, field: Field) -> (values: ExampleValues, rowShape: [Int])? {
         if case .fixedSizeList(_, let k) = c.type, let child = c.children.first {
-            let slice = child.slice((c.offset * k)..<min(child.length, (c.offset + c.length) * k))
+            // A list column whose child is shorter than its rows need is damaged: not a column.
+            guard k >= 0, (c.offset + c.length) * k <= child.length else { return nil }
+            let slice = child.slice((c.offset * k)..<((c.offset + c.length) * k))
             guard let v = from(slice) else { return nil }
             let shape = field.metadata.first { $0.key == "shape" }
                 .map { $0.value.split(separator: ",").compactMap { Int($0) } } ?? [k]

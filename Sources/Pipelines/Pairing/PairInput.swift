@@ -13,8 +13,9 @@ struct PairFolder: Codable, Sendable {
 }
 
 /// A data set pairing reads: any folder of `healpix=N/*.hdf5` files with one row per example
-/// and `object_id`, `ra`, `dec` datasets — an AstroPile data set (`--format hdf5|both`) or a
-/// Multimodal Universe one.
+/// and `object_id`, `ra`, `dec` datasets — an AstroPile data set or a Multimodal Universe one —
+/// or, without HDF5 files, the HATS leaves of an AstroPile data set made with `--format hats`
+/// (one "folder" per leaf).
 struct PairInput: Codable, Sendable {
     var root: String
     /// The folder's name.
@@ -45,10 +46,23 @@ struct PairInput: Codable, Sendable {
             guard parts.count >= 2, parts[0].hasPrefix("healpix="), relative.hasSuffix(".hdf5") || relative.hasSuffix(".h5") else { continue }
             byFolder[String(parts[0]), default: []].append(relative)
         }
+        if byFolder.isEmpty && FileManager.default.fileExists(atPath: trimmed + "/hats.properties") {
+            // HATS only: each leaf dataset/Norder=k/Dir=d/Npix=N.parquet is folder healpix=N.
+            var orders = Set<Int>()
+            for relative in FileMatcher.walk(trimmed + "/dataset") where relative.hasSuffix(".parquet") {
+                let parts = relative.split(separator: "/")
+                guard parts.count == 3, parts[0].hasPrefix("Norder="), parts[2].hasPrefix("Npix="),
+                      let order = Int(parts[0].dropFirst("Norder=".count)),
+                      let pixel = Int64(parts[2].dropFirst("Npix=".count).dropLast(".parquet".count)) else { continue }
+                orders.insert(order)
+                byFolder["healpix=\(pixel)"] = ["dataset/" + relative]
+            }
+            guard orders.count <= 1 else {
+                throw RunError.configuration("the \(side) data set \(root) has HATS leaves at several orders (\(orders.sorted())); pairing reads single-order data sets")
+            }
+        }
         guard !byFolder.isEmpty else {
-            let hats = FileManager.default.fileExists(atPath: trimmed + "/hats.properties")
-            throw RunError.configuration("the \(side) data set \(root) has no healpix=N/*.hdf5 files"
-                                         + (hats ? " (it is HATS only: make it with --format both to pair it)" : ""))
+            throw RunError.configuration("the \(side) data set \(root) has no healpix=N/*.hdf5 files and no HATS leaves")
         }
         let folders = byFolder.keys.sorted { a, b in
             let x = Int64(a.dropFirst("healpix=".count)), y = Int64(b.dropFirst("healpix=".count))
@@ -61,7 +75,7 @@ struct PairInput: Codable, Sendable {
         for folder in folders {
             for file in folder.files {
                 let path = trimmed + "/" + file
-                let (signatures, n) = try ExampleFile.signatures(path: path)
+                let (signatures, n) = try Self.isLeaf(file) ? ExampleParquet.signatures(path: path) : ExampleFile.signatures(path: path)
                 rows += n
                 var here: [String: ColumnSignature] = [:]
                 for s in signatures { here[s.name] = s }
@@ -95,10 +109,19 @@ struct PairInput: Codable, Sendable {
                          rows: rows, healpixOrder: healpixOrder)
     }
 
+    static func isLeaf(_ file: String) -> Bool { file.hasSuffix(".parquet") }
+
+    /// Columns `names` of `file` (rows `rows` only when given), from HDF5 or a HATS leaf.
+    func columns(file: String, rows: [Int]?, names: [String]) throws -> [ExampleColumn] {
+        let path = root + "/" + file
+        return try Self.isLeaf(file) ? ExampleParquet.read(path: path, rows: rows, names: names)
+            : ExampleFile.read(path: path, rows: rows, names: names)
+    }
+
     /// Rows `rows` of `file`, the side's columns only, 1-D arrays padded to the side's length.
     func read(file: String, rows: [Int]) throws -> [ExampleColumn] {
         let path = root + "/" + file
-        let columns = try ExampleFile.read(path: path, rows: rows, names: self.columns.map(\.name))
+        let columns = try self.columns(file: file, rows: rows, names: self.columns.map(\.name))
         return try zip(columns, self.columns).map { c, s in
             guard c.rowShape != s.rowShape else { return c }
             guard let length = s.rowShape.first, let p = c.padded(to: length) else {

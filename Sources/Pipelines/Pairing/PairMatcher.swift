@@ -56,7 +56,7 @@ struct PairMatcher: Sendable {
         for (k, f) in folder.files.enumerated() {
             try Interruption.check()
             let path = plan.left.root + "/" + f
-            let c = try ExampleFile.read(path: path, names: ["object_id", "ra", "dec"])
+            let c = try plan.left.columns(file: f, rows: nil, names: ["object_id", "ra", "dec"])
             guard c.count == 3, let x = c[1].values.doubles, let y = c[2].values.doubles else {
                 throw FormatError(.corruptInput, "object_id, ra and dec must be one value per row (ra/dec numbers)", path: path)
             }

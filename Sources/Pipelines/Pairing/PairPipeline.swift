@@ -216,7 +216,7 @@ final class RightPositions: @unchecked Sendable {
         for (k, f) in files.enumerated() {
             try Interruption.check()
             let path = input.root + "/" + f
-            let c = try ExampleFile.read(path: path, names: ["object_id", "ra", "dec"])
+            let c = try input.columns(file: f, rows: nil, names: ["object_id", "ra", "dec"])
             guard c.count == 3, let r = c[1].values.doubles, let d = c[2].values.doubles else {
                 throw FormatError(.corruptInput, "object_id, ra and dec must be one value per row (ra/dec numbers)", path: path)
             }

@@ -84,7 +84,8 @@ public enum SpectraPipeline {
         guard !paths.isEmpty else { throw RunError.configuration("--files \(config.files.joined(separator: " ")) matches no file") }
         let groups = stride(from: 0, to: paths.count, by: scanGroup).map { Array(paths[$0..<min(paths.count, $0 + scanGroup)]) }
         let shift = Int64(2 * (29 - config.healpixOrder))
-        let scans = try run.stage(SpectraStage.scan, items: groups, key: { $0[0] },
+        // A group's key names all its files, so a record never stands for a group whose members changed.
+        let scans = try run.stage(SpectraStage.scan, items: groups, key: { CanonicalHash.fnv1a($0.joined(separator: "\n")) },
                                   progress: StageProgress(unit: "files", total: Int64(paths.count)) { g, _ in Int64(g.count) }) { group, context in
             let record = try scan(group)
             context.progress.advance(Int64(group.count))
