@@ -1,3 +1,5 @@
+import Foundation
+
 extension FITSColumn {
     /// Reads the column descriptions of the current binary-table HDU and checks that their
     /// widths add up to `NAXIS1`.
@@ -6,10 +8,14 @@ extension FITSColumn {
         guard let rowWidth = try file.integerKeyword("NAXIS1") else {
             throw FormatError(.corruptInput, "binary table without NAXIS1", path: file.path, location: location)
         }
+        // Files of one survey repeat one table layout: the columns of a header seen before
+        // come from the cache (the header's cards are the key, so any difference misses).
+        let cards = try FITSHeaderIndex.cards(file)
+        if let known = ColumnCache.shared.columns(cards) { return known }
         var columns: [FITSColumn] = []
         columns.reserveCapacity(count)
         var offset = 0
-        let header = try FITSHeaderIndex(file)
+        let header = FITSHeaderIndex(file, cards: cards)
         for n in stride(from: 1, through: count, by: 1) {
             let column = try read(number: n, offset: offset, from: header, path: file.path, location: location)
             offset += column.byteWidth
@@ -19,6 +25,7 @@ extension FITSColumn {
             throw FormatError(.corruptInput, "column widths add up to \(offset) bytes but NAXIS1 is \(rowWidth)",
                               path: file.path, location: location)
         }
+        ColumnCache.shared.store(cards, columns)
         return columns
     }
 
@@ -67,5 +74,26 @@ extension FITSColumn {
                           unit: unit.flatMap { $0.isEmpty ? nil : $0 }, scaling: scaling, null: null,
                           byteOffset: offset,
                           byteWidth: rowWidth(repeatCount: parsed.repeatCount, type: parsed.type, storage: parsed.storage))
+    }
+}
+
+/// Parsed column descriptions by header, shared by every reader of the process (a few dozen
+/// layouts at most; cleared when full).
+final class ColumnCache: @unchecked Sendable {
+    static let shared = ColumnCache()
+    private let lock = NSLock()
+    private var entries: [[UInt8]: [FITSColumn]] = [:]
+
+    func columns(_ cards: [UInt8]) -> [FITSColumn]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[cards]
+    }
+
+    func store(_ cards: [UInt8], _ columns: [FITSColumn]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= 64 { entries.removeAll() }
+        entries[cards] = columns
     }
 }

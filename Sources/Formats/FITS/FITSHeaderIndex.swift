@@ -19,16 +19,25 @@ struct FITSHeaderIndex {
     private var continued: Set<String> = []
     private let file: FITSFile
 
-    init(_ file: FITSFile) throws {
-        self.file = file
+    /// The current header's cards without COMMENT/HISTORY (`ffhdr2str`), 80 bytes each.
+    static func cards(_ file: FITSFile) throws -> [UInt8] {
         var text: UnsafeMutablePointer<CChar>? = nil
         var cards: CInt = 0
         try file.call("reading the header") { ffhdr2str(file.handle, 1, nil, 0, &text, &cards, &$0) }
         defer { if let text { var s: CInt = 0; fffree(text, &s) } }
-        guard let text, cards > 0 else { return }
-        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: Int(cards) * 80)
+        guard let text, cards > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: Int(cards) * 80))
+    }
+
+    init(_ file: FITSFile, cards all: [UInt8]) {
+        self.file = file
+        all.withUnsafeBytes { parse(cards: $0) }
+    }
+
+    private mutating func parse(cards bytes: UnsafeRawBufferPointer) {
+        let cards = bytes.count / 80
         var previous: String?
-        for k in 0..<Int(cards) {
+        for k in 0..<cards {
             let card = UnsafeRawBufferPointer(rebasing: bytes[(k * 80)..<((k + 1) * 80)])
             var end = 8
             while end > 0 && (card[end - 1] == 0x20 || card[end - 1] == 0) { end -= 1 }

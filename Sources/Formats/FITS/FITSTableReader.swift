@@ -118,7 +118,8 @@ public final class FITSTableReader: BatchReader {
         schema = Schema(columns.map(\.field))
         self.batchRows = batchRows
         self.maxBatchBytes = min(maxBatchBytes, 1 << 30)
-        rowsPerRead = rowWidth == 0 ? batchRows : max(1, min(batchRows, self.maxBatchBytes / rowWidth))
+        // Never more rows than the table has: a one-row table gets a one-row buffer.
+        rowsPerRead = rowWidth == 0 ? batchRows : max(1, min(batchRows, self.maxBatchBytes / rowWidth, max(rowCount, 1)))
         rowBuffer = .allocate(byteCount: max(rowsPerRead * rowWidth, 1), alignment: 64)
     }
 

@@ -164,6 +164,8 @@ public final class HDF5File {
         case contiguous
         /// One chunk per row (the first axis), shuffle + deflate at `level` (1...9).
         case rowChunks(deflate: Int)
+        /// Chunks of `rows` rows (the first axis), shuffle + deflate at `level` (1...9).
+        case chunks(rows: Int, deflate: Int)
     }
 
     /// Creates a dataset of `shape` (rows first) and writes `bytes` (row-major, `type`'s
@@ -180,9 +182,15 @@ public final class HDF5File {
         let plist = H5Pcreate(ap_h5p_dataset_create())
         defer { H5Pclose(plist) }
         H5Pset_obj_track_times(plist, false)
-        if case .rowChunks(let level) = layout, let rows = shape.first, rows > 0 {
+        let chunking: (rows: Int, level: Int)?
+        switch layout {
+        case .contiguous: chunking = nil
+        case .rowChunks(let level): chunking = (1, level)
+        case .chunks(let rows, let level): chunking = (max(1, rows), level)
+        }
+        if let (chunkRows, level) = chunking, let rows = shape.first, rows > 0 {
             var chunk = dims
-            chunk[0] = 1
+            chunk[0] = hsize_t(min(chunkRows, rows))
             guard H5Pset_chunk(plist, CInt(chunk.count), chunk) >= 0, H5Pset_shuffle(plist) >= 0,
                   H5Pset_deflate(plist, UInt32(min(max(level, 1), 9))) >= 0 else {
                 throw HDF5Error.current(path, "setting the chunking of \(name)")

@@ -100,9 +100,12 @@ public struct SDSSSpectrum: Sendable {
     }
 
     /// Line-spread σ per pixel in Å: wdisp (pixels) × ln 10 × Δlog10λ × λ.
-    public var lsfSigma: [Float] {
+    public var lsfSigma: [Float] { lsfSigma(wavelength: wavelength) }
+
+    /// ``lsfSigma`` from the ``wavelength`` already computed.
+    public func lsfSigma(wavelength: [Float]) -> [Float] {
         let step = logStep * M_LN10
-        return zip(wdisp, loglam).map { w, l in Float(Double(w) * step * pow(10, Double(l))) }
+        return zip(wdisp, wavelength).map { w, l in Float(Double(w) * step * Double(l)) }
     }
 
     /// true = bad pixel: `and_mask` ≠ 0 or ivar ≤ 0 (the Multimodal Universe spectra convention).

@@ -26,6 +26,16 @@ public enum ExampleValues: Sendable {
         }
     }
 
+    /// Bytes per element as stored (strings: 1, a lower bound).
+    var elementSize: Int {
+        switch self {
+        case .float32, .int32: 4
+        case .float64, .int64: 8
+        case .int16: 2
+        case .uint8, .bool, .string: 1
+        }
+    }
+
     /// The HDF5 element type these values are stored as (strings: fixed width, set on writing).
     var kind: String {
         switch self {

@@ -5,8 +5,8 @@ import RunEngine
 /// One HDF5 file of a data set in the Multimodal Universe layout, read and written column by
 /// column: one dataset per column, rows on the first axis, units and descriptions as dataset
 /// attributes, provenance as root attributes. Array columns of at least
-/// ``chunkedRowElements`` elements are chunked one row per chunk with shuffle + deflate (HDF5's
-/// built-in filters, so h5py needs no plugin); the rest are contiguous.
+/// ``chunkedRowElements`` elements are chunked (about 64 KiB of rows per chunk) with shuffle +
+/// deflate (HDF5's built-in filters, so h5py needs no plugin); the rest are contiguous.
 public enum ExampleFile {
     /// Row size (elements) from which a column is chunked and compressed.
     public static let chunkedRowElements = 64
@@ -21,18 +21,43 @@ public enum ExampleFile {
         let file = try HDF5File(path: path, mode: .create)
         for c in columns {
             let shape = [rows] + c.rowShape
-            let layout: HDF5File.Layout = c.rowElements >= chunkedRowElements && rows > 0 ? .rowChunks(deflate: deflate) : .contiguous
+            // About 64 KiB per chunk: one image a chunk, a few spectra, many small arrays; so
+            // reading one row reads at most one chunk of about that size.
+            let rowBytes = max(1, c.rowElements * c.values.elementSize)
+            let layout: HDF5File.Layout = c.rowElements >= chunkedRowElements && rows > 0
+                ? .chunks(rows: max(1, (64 << 10) / rowBytes), deflate: deflate) : .contiguous
+            func create(_ type: HDF5ElementType, _ raw: UnsafeRawBufferPointer) throws -> HDF5Dataset {
+                guard case .chunks(let chunkRows, let level) = layout else {
+                    return try file.createDataset(c.name, type: type, shape: shape, layout: layout, bytes: raw)
+                }
+                // Chunks are shuffled and deflated here, on the calling worker, and handed to
+                // HDF5 already filtered: HDF5 runs its own filters under its global lock, which
+                // would serialise the compression of every worker.
+                let d = try file.createDataset(c.name, type: type, shape: shape, layout: layout, bytes: nil)
+                let rowBytes = c.rowElements * type.size
+                var chunk = [UInt8](repeating: 0, count: chunkRows * rowBytes)
+                for first in stride(from: 0, to: rows, by: chunkRows) {
+                    let n = min(chunkRows, rows - first)
+                    chunk.withUnsafeMutableBytes { dst in
+                        dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(first * rowBytes)..<((first + n) * rowBytes)]))
+                        if n < chunkRows { dst.baseAddress.map { ($0 + n * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: (chunkRows - n) * rowBytes) } }
+                    }
+                    let filtered = try chunk.withUnsafeBytes { try HDF5ChunkFilter.shuffleDeflate($0, elementSize: type.size, level: level) }
+                    try d.writeChunk(row: first, filtered: filtered)
+                }
+                return d
+            }
             let d: HDF5Dataset
             switch c.values {
-            case .float32(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .float32, shape: shape, layout: layout, bytes: $0) }
-            case .float64(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .float64, shape: shape, layout: layout, bytes: $0) }
-            case .int64(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .int64, shape: shape, layout: layout, bytes: $0) }
-            case .int32(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .int32, shape: shape, layout: layout, bytes: $0) }
-            case .int16(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .int16, shape: shape, layout: layout, bytes: $0) }
-            case .uint8(let v): d = try v.withUnsafeBytes { try file.createDataset(c.name, type: .uint8, shape: shape, layout: layout, bytes: $0) }
+            case .float32(let v): d = try v.withUnsafeBytes { try create(.float32, $0) }
+            case .float64(let v): d = try v.withUnsafeBytes { try create(.float64, $0) }
+            case .int64(let v): d = try v.withUnsafeBytes { try create(.int64, $0) }
+            case .int32(let v): d = try v.withUnsafeBytes { try create(.int32, $0) }
+            case .int16(let v): d = try v.withUnsafeBytes { try create(.int16, $0) }
+            case .uint8(let v): d = try v.withUnsafeBytes { try create(.uint8, $0) }
             case .bool(let v):
                 let bytes = v.map { UInt8($0 ? 1 : 0) }
-                d = try bytes.withUnsafeBytes { try file.createDataset(c.name, type: .bool, shape: shape, layout: layout, bytes: $0) }
+                d = try bytes.withUnsafeBytes { try create(.bool, $0) }
             case .string(let v): d = try file.writeStrings(c.name, v, shape: shape)
             }
             if let u = c.units { try file.setAttribute("units", u, on: d) }

@@ -85,10 +85,11 @@ struct SpectrumExampleWriter: Sendable {
             flux.append(contentsOf: repeatElement(s.flux.last ?? 0, count: pad))
             ivar.append(contentsOf: s.ivar)
             ivar.append(contentsOf: repeatElement(0, count: pad))
-            let sigma = s.lsfSigma
+            let wavelength = s.wavelength
+            let sigma = s.lsfSigma(wavelength: wavelength)
             lsf.append(contentsOf: sigma)
             lsf.append(contentsOf: repeatElement(sigma.last ?? 0, count: pad))
-            lambda.append(contentsOf: s.wavelength)
+            lambda.append(contentsOf: wavelength)
             lambda.append(contentsOf: repeatElement(.nan, count: pad))
             mask.append(contentsOf: s.badPixels)
             mask.append(contentsOf: repeatElement(true, count: pad))
