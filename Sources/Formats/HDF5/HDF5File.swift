@@ -100,15 +100,17 @@ public final class HDF5File {
         }
     }
 
-    /// Closes the file; a created file is flushed, fsynced and renamed to its final path.
-    public func close() throws {
+    /// Closes the file; a created file is flushed, fsynced and renamed to its final path
+    /// (`durable: false`: renamed without the fsyncs, for a batch made durable at once with
+    /// ``AtomicFile/flushAll()`` before it is recorded).
+    public func close(durable: Bool = true) throws {
         guard !closed else { return }
         closed = true
         guard H5Fclose(id) >= 0 else {
             if let temporary { AtomicFile.remove(temporary) }
             throw HDF5Error.current(path, "closing the file")
         }
-        if let temporary { try AtomicFile.commit(temporary: temporary, to: path) }
+        if let temporary { try AtomicFile.commit(temporary: temporary, to: path, durable: durable) }
     }
 
     // MARK: - Types

@@ -18,7 +18,8 @@ public enum DataSetIndex {
     public static func write(_ entries: [Entry], integerIDs: Bool, to path: String) throws {
         var entries = entries
         if integerIDs {
-            entries.sort { (Int64($0.id) ?? 0) < (Int64($1.id) ?? 0) }
+            let keys = entries.map { Int64($0.id) ?? 0 }
+            entries = entries.indices.sorted { keys[$0] < keys[$1] }.map { entries[$0] }
         } else {
             entries.sort { $0.id < $1.id }
         }

@@ -13,7 +13,8 @@ public enum ExampleFile {
 
     /// Writes `columns` (all with the same row count) and the root `attributes` to `path`,
     /// atomically (``HDF5File`` creates a temp file and renames it on close).
-    public static func write(_ columns: [ExampleColumn], attributes: [(String, String)], to path: String, deflate: Int) throws {
+    public static func write(_ columns: [ExampleColumn], attributes: [(String, String)], to path: String, deflate: Int,
+                             durable: Bool = true) throws {
         let rows = columns.first?.rows ?? 0
         for c in columns where c.rows != rows || c.values.count != rows * c.rowElements {
             throw FormatError(.invalidArgument, "column \(c.name) has \(c.values.count) values for \(rows) rows of shape \(c.rowShape)", path: path)
@@ -64,7 +65,7 @@ public enum ExampleFile {
             if let t = c.description { try file.setAttribute("description", t, on: d) }
         }
         for (key, value) in attributes { try file.setAttribute(key, value) }
-        try file.close()
+        try file.close(durable: durable)
     }
 
     /// The columns of `path` (every dataset of the root group, in name order, or `names`),
@@ -92,7 +93,7 @@ public enum ExampleFile {
 
     /// The signatures of `path`'s one-row-per-example columns (name order) and its row count,
     /// without reading values.
-    public static func signatures(path: String) throws -> (columns: [ColumnSignature], rows: Int) {
+    public static func signatures(path: String, units: Bool = true) throws -> (columns: [ColumnSignature], rows: Int) {
         let file = try HDF5File(path: path, mode: .readOnly)
         var out: [ColumnSignature] = []
         var count: Int?
@@ -111,7 +112,8 @@ public enum ExampleFile {
             case .bool: kind = "bool"
             case .fixedString: kind = "string"
             }
-            out.append(ColumnSignature(name: name, kind: kind, rowShape: Array(d.shape.dropFirst()), units: file.stringAttribute("units", on: d)))
+            out.append(ColumnSignature(name: name, kind: kind, rowShape: Array(d.shape.dropFirst()),
+                                       units: units ? file.stringAttribute("units", on: d) : nil))
         }
         try file.close()
         return (out, count ?? 0)

@@ -75,7 +75,9 @@ struct PairInput: Codable, Sendable {
         for folder in folders {
             for file in folder.files {
                 let path = trimmed + "/" + file
-                let (signatures, n) = try Self.isLeaf(file) ? ExampleParquet.signatures(path: path) : ExampleFile.signatures(path: path)
+                // Units come from the first file; the rest give names, types and shapes.
+                let (signatures, n) = try Self.isLeaf(file) ? ExampleParquet.signatures(path: path)
+                    : ExampleFile.signatures(path: path, units: common == nil)
                 rows += n
                 var here: [String: ColumnSignature] = [:]
                 for s in signatures { here[s.name] = s }
@@ -119,7 +121,7 @@ struct PairInput: Codable, Sendable {
     }
 
     /// Rows `rows` of `file`, the side's columns only, 1-D arrays padded to the side's length.
-    func read(file: String, rows: [Int]) throws -> [ExampleColumn] {
+    func read(file: String, rows: [Int]?) throws -> [ExampleColumn] {
         let path = root + "/" + file
         let columns = try self.columns(file: file, rows: rows, names: self.columns.map(\.name))
         return try zip(columns, self.columns).map { c, s in

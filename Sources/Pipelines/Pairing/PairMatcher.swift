@@ -53,10 +53,14 @@ struct PairMatcher: Sendable {
         // The folder's left positions, in file order.
         var fileOf: [Int] = [], rowOf: [Int] = [], ids: [String] = [], ra: [Double] = [], dec: [Double] = []
         var idParts: [ExampleColumn] = []
+        // Each left file is read once, every column: most of its rows pair.
+        var leftFiles: [[ExampleColumn]] = []
         for (k, f) in folder.files.enumerated() {
             try Interruption.check()
             let path = plan.left.root + "/" + f
-            let c = try plan.left.columns(file: f, rows: nil, names: ["object_id", "ra", "dec"])
+            let all = try plan.left.read(file: f, rows: nil)
+            leftFiles.append(all)
+            let c = ["object_id", "ra", "dec"].compactMap { n in all.first { $0.name == n } }
             guard c.count == 3, let x = c[1].values.doubles, let y = c[2].values.doubles else {
                 throw FormatError(.corruptInput, "object_id, ra and dec must be one value per row (ra/dec numbers)", path: path)
             }
@@ -111,7 +115,8 @@ struct PairMatcher: Sendable {
         for k in 0..<count {
             try Interruption.check()
             let part = Array(pairs[(k * per)..<min(pairs.count, (k + 1) * per)])
-            let leftColumns = try gather(plan.left, files: folder.files, fileOf: part.map { fileOf[$0.left] }, rowOf: part.map { rowOf[$0.left] })
+            let leftColumns = try gather(plan.left, files: folder.files, fileOf: part.map { fileOf[$0.left] }, rowOf: part.map { rowOf[$0.left] },
+                                         loaded: leftFiles)
             let rightColumns = try gather(plan.right, files: r.files, fileOf: part.map { Int(r.file[$0.right]) }, rowOf: part.map { Int(r.row[$0.right]) })
             let pairIDs: [String] = part.map { uniqueLeft ? ids[$0.left] : ids[$0.left] + "_" + r.ids[$0.right] }
             var columns: [ExampleColumn] = [
@@ -136,7 +141,9 @@ struct PairMatcher: Sendable {
             if config.format.writesHDF5 {
                 let relative = folder.name + "/" + StampsPipeline.fileName(k, of: count)
                 do {
-                    try ExampleFile.write(columns, attributes: provenance, to: output + "/" + relative, deflate: config.deflateLevel)
+                    // Made durable with the rest of its group (PairPipeline), before the group's record.
+                    try ExampleFile.write(columns, attributes: provenance, to: output + "/" + relative, deflate: config.deflateLevel,
+                                          durable: false)
                 } catch let e as HDF5Error {
                     throw RunError.writing(output + "/" + relative, e)
                 }
@@ -159,7 +166,7 @@ struct PairMatcher: Sendable {
 
     /// The side's columns for rows (`fileOf[i]`, `rowOf[i]`) in that order, each file read once
     /// for just the rows it gives.
-    func gather(_ side: PairInput, files: [String], fileOf: [Int], rowOf: [Int]) throws -> [ExampleColumn] {
+    func gather(_ side: PairInput, files: [String], fileOf: [Int], rowOf: [Int], loaded: [[ExampleColumn]]? = nil) throws -> [ExampleColumn] {
         var rowsByFile: [Int: [Int]] = [:]
         for (f, r) in zip(fileOf, rowOf) { rowsByFile[f, default: []].append(r) }
         var parts: [[ExampleColumn]] = []
@@ -167,7 +174,11 @@ struct PairMatcher: Sendable {
         var offset = 0
         for f in rowsByFile.keys.sorted() {
             let rows = Array(Set(rowsByFile[f] ?? [])).sorted()
-            parts.append(try side.read(file: files[f], rows: rows))
+            if let loaded, loaded.indices.contains(f) {
+                parts.append(loaded[f].map { $0.selecting(rows) })
+            } else {
+                parts.append(try side.read(file: files[f], rows: rows))
+            }
             var here: [Int: Int] = [:]
             for (j, r) in rows.enumerated() { here[r] = offset + j }
             position[f] = here

@@ -42,6 +42,35 @@ struct DataSetFile: Codable, Sendable {
     /// Relative to the output folder: `healpix=N/001-of-001.hdf5`.
     var path: String
     var ids: [String]
+
+    init(path: String, ids: [String]) {
+        self.path = path
+        self.ids = ids
+    }
+
+    private enum CodingKeys: String, CodingKey { case path, ids }
+
+    // Ids are stored as one text of lines (thousands per record: a JSON array of strings is
+    // slow to encode); an array when an id holds a newline, and arrays are read too.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        if ids.contains(where: { $0.isEmpty || $0.contains("\n") }) {
+            try c.encode(ids, forKey: .ids)
+        } else {
+            try c.encode(ids.joined(separator: "\n"), forKey: .ids)
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(String.self, forKey: .path)
+        if let text = try? c.decode(String.self, forKey: .ids) {
+            ids = text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        } else {
+            ids = try c.decode([String].self, forKey: .ids)
+        }
+    }
 }
 
 /// What writing one HEALPix pixel did.
