@@ -2,6 +2,7 @@
 
 usage: mmu_recipes.py spectra FILES_DIR OUT JOBS
        mmu_recipes.py pair LEFT RIGHT OUT     (prints "TRUTH MMU": astropy's pairs, MMU's pairs)
+       mmu_recipes.py pair-datasets LEFT RIGHT CACHE_DIR   (the same, output as cross_match_datasets makes it)
 
 spectra: MMU's SDSS build script converts spPlate files; this applies the same steps to spec
 files — astropy fits.open, flux/ivar/and_mask/wdisp from the coadd, loglam to lambda, the mask
@@ -11,6 +12,9 @@ pair: MMU's cross_match_datasets — both catalogs read with h5py, match_to_cata
 farther than the radius and pairs in different HEALPix pixels dropped, each pixel's files found
 by a 'healpix=N' substring, the matched rows' columns merged (right overwriting left on a name
 clash, as example_left.update(example_right) does) and written with h5py.
+pair-datasets: the same algorithm to the end MMU's function goes: each pixel's examples
+generated one object at a time from the two files (as the MMU builders' _generate_examples
+yield them) and turned into a Hugging Face dataset with Dataset.from_generator in CACHE_DIR.
 """
 import glob, os, sys
 from multiprocessing import Pool
@@ -108,8 +112,48 @@ def pair(left, right, out):
     print(truth, written)
 
 
+def match(left, right):
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+    L, lfiles = catalog(left)
+    R, rfiles = catalog(right)
+    idx, sep, _ = SkyCoord(L["ra"], L["dec"], unit="deg").match_to_catalog_sky(SkyCoord(R["ra"], R["dec"], unit="deg"))
+    keep = sep < 1 * u.arcsec
+    same = keep & (L["healpix"] == R["healpix"][idx])
+    return L, R, lfiles, rfiles, int(keep.sum()), np.where(same)[0], idx[same]
+
+
+def pair_datasets(left, right, cache):
+    from datasets import Dataset
+    L, R, lfiles, rfiles, truth, li, ri = match(left, right)
+    hp = L["healpix"][li]
+    groups = [(int(p), L["object_id"][li[hp == p]], R["object_id"][ri[hp == p]]) for p in np.unique(hp)]
+
+    def examples(path, ids):
+        # One object at a time, as MMU's builders yield them.
+        with h5py.File(path, "r") as f:
+            pos = {int(v): k for k, v in enumerate(f["object_id"][()])}
+            keys = list(f.keys())
+            for i in ids:
+                k = pos[int(i)]
+                yield str(i), {key: f[key][k] for key in keys}
+
+    def generate(groups):
+        for p, lids, rids in groups:
+            lf = lfiles[[i for i in range(len(lfiles)) if f"healpix={p}" in lfiles[i]][0]]
+            rf = rfiles[[i for i in range(len(rfiles)) if f"healpix={p}" in rfiles[i]][0]]
+            for (a, ex), (b, ey) in zip(examples(lf, lids), examples(rf, rids)):
+                ex.update(ey)
+                yield ex
+
+    ds = Dataset.from_generator(generate, gen_kwargs={"groups": groups}, cache_dir=cache)
+    print(truth, len(ds))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "spectra":
         spectra(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "pair-datasets":
+        pair_datasets(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         pair(sys.argv[2], sys.argv[3], sys.argv[4])
