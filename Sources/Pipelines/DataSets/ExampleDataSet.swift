@@ -69,7 +69,14 @@ public final class ExampleDataSet {
         }
         if let order = d["healpixOrder"] { lines.append("  partitions: HEALPix order \(order) (nested)") }
         if let first = files.first, first.hasSuffix(".hdf5"), let (columns, _) = try? ExampleFile.signatures(path: root + "/" + first) {
-            lines.append("  columns: " + columns.map { $0.name + ($0.rowShape.isEmpty ? "" : "\($0.rowShape)") }.joined(separator: ", "))
+            // AstroPile's own columns by name; survey columns (upper case, native names) counted.
+            let own = columns.filter { $0.name.contains(where: \.isLowercase) }
+            let survey = columns.filter { !$0.name.contains(where: \.isLowercase) }
+            lines.append("  columns: " + own.map { $0.name + ($0.rowShape.isEmpty ? "" : "\($0.rowShape)") }.joined(separator: ", "))
+            if !survey.isEmpty {
+                lines.append("  and \(survey.count) survey columns: " + survey.prefix(8).map(\.name).joined(separator: ", ")
+                             + (survey.count > 8 ? ", …" : ""))
+            }
         }
         let splits = root + "/splits/" + RunReportFile.name
         if let data = FileManager.default.contents(atPath: splits), let s = RecordCoding.decode(SplitReport.self, from: data) {
