@@ -22,21 +22,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import timed  # noqa: E402
 FIXTURE = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "sdss-spectra")
-
-
-def timed(cmd, env=None):
-    """Runs cmd under /usr/bin/time -v; returns (seconds, peak RSS MiB, stdout)."""
-    t = time.time()
-    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
-    wall = time.time() - t
-    if p.returncode not in (0, 3):
-        sys.exit(f"{cmd[:3]} failed ({p.returncode}):\n{p.stderr[-3000:]}")
-    rss = 0
-    for line in p.stderr.splitlines():
-        if "Maximum resident set size" in line:
-            rss = int(line.split(":")[1]) / 1024
-    return wall, rss, p.stdout
 
 
 def make_spectra(work, n):

@@ -66,10 +66,7 @@ public struct PairConfig: Codable, Sendable, Hashable {
                 throw RunError.configuration("--prefixes needs two different non-empty prefixes, LEFT,RIGHT (e.g. image_,spectrum_)")
             }
         }
-        guard (1...1_000_000).contains(objectsPerFile) else {
-            throw RunError.configuration("--objects-per-file must be in 1...1000000, got \(objectsPerFile)")
-        }
-        guard (1...9).contains(deflateLevel) else { throw RunError.configuration("--deflate must be in 1...9, got \(deflateLevel)") }
+        try DataSetOptions.validate(healpixOrder: nil, objectsPerFile: objectsPerFile, deflateLevel: deflateLevel)
         if let jobs, let problem = RunOptions.problem(jobs: jobs) { throw RunError.configuration(problem) }
         for (option, path) in [("left", left), ("right", right)] {
             var isDirectory: ObjCBool = false

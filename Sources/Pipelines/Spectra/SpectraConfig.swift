@@ -47,13 +47,7 @@ public struct SpectraConfig: Codable, Sendable, Hashable {
     /// Checks every value a user gives, before anything is read or written.
     public func validate() throws {
         guard !files.isEmpty else { throw RunError.configuration("--files must name at least one file, folder or pattern") }
-        guard (0...13).contains(healpixOrder) else {
-            throw RunError.configuration("--healpix-order must be in 0...13, got \(healpixOrder)")
-        }
-        guard (1...1_000_000).contains(objectsPerFile) else {
-            throw RunError.configuration("--objects-per-file must be in 1...1000000, got \(objectsPerFile)")
-        }
-        guard (1...9).contains(deflateLevel) else { throw RunError.configuration("--deflate must be in 1...9, got \(deflateLevel)") }
+        try DataSetOptions.validate(healpixOrder: healpixOrder, objectsPerFile: objectsPerFile, deflateLevel: deflateLevel)
         if let jobs, let problem = RunOptions.problem(jobs: jobs) { throw RunError.configuration(problem) }
     }
 }

@@ -64,20 +64,9 @@ public final class ImageDataSet {
             throw RunError.configuration("\(root) is not an image data set made by astropile stamps")
         }
         self.report = report
-        let indexPath = root + "/" + report.details.index
-        let reader = try ParquetFileReader(path: indexPath)
-        while let batch = try reader.next() {
-            guard let ids = batch.column("object_id"), let files = batch.column("file"), let rows = batch.column("row"),
-                  [.int64, .string, .largeString].contains(ids.type), files.type == .string, rows.type == .int64 else {
-                throw FormatError(.corruptInput, "the object index needs object_id (int64 or string), file (string) and row (int64)", path: indexPath)
-            }
-            let rowValues = rows.values(Int64.self)
-            for i in 0..<batch.length {
-                let id = StampCatalog.idText(ids, i) ?? ""
-                let entry = (id: id, file: files.string(at: i) ?? "", row: Int(rowValues[i]))
-                index[id] = (entry.file, entry.row)
-                ordered.append(entry)
-            }
+        for e in try DataSetIndex.read(root + "/" + report.details.index) {
+            index[e.id] = (e.file, e.row)
+            ordered.append((id: e.id, file: e.file, row: e.row))
         }
         ordered.sort { ($0.file, $0.row) < ($1.file, $1.row) }
     }

@@ -121,13 +121,7 @@ public struct StampsConfig: Codable, Sendable, Hashable {
         guard (2...Self.maximumSize).contains(size) else {
             throw RunError.configuration("--size must be in 2...\(Self.maximumSize) pixels, got \(size)")
         }
-        guard (0...13).contains(healpixOrder) else {
-            throw RunError.configuration("--healpix-order must be in 0...13, got \(healpixOrder)")
-        }
-        guard (1...1_000_000).contains(objectsPerFile) else {
-            throw RunError.configuration("--objects-per-file must be in 1...1000000, got \(objectsPerFile)")
-        }
-        guard (1...9).contains(deflateLevel) else { throw RunError.configuration("--deflate must be in 1...9, got \(deflateLevel)") }
+        try DataSetOptions.validate(healpixOrder: healpixOrder, objectsPerFile: objectsPerFile, deflateLevel: deflateLevel)
         if let referenceBand, !bands.contains(referenceBand) {
             throw RunError.configuration("--reference-band \(referenceBand) is not one of --bands \(bands.joined())")
         }

@@ -332,20 +332,9 @@ public enum StampsPipeline {
 
     /// `object_index.parquet`: object_id, file (relative to the data set), row — sorted by id.
     static func writeIndex(_ records: [PixelRecord], integerIDs: Bool, to path: String) throws {
-        var entries: [(id: String, file: String, row: Int64)] = []
-        for r in records { for f in r.files { for (row, id) in f.ids.enumerated() { entries.append((id, f.path, Int64(row))) } } }
-        if integerIDs {
-            entries.sort { (Int64($0.id) ?? 0) < (Int64($1.id) ?? 0) }
-        } else {
-            entries.sort { $0.id < $1.id }
-        }
-        let idField = Field("object_id", integerIDs ? .int64 : .string, nullable: false)
-        let schema = Schema([idField, Field("file", .string, nullable: false), Field("row", .int64, nullable: false)])
-        let integers: [Int64] = entries.map { Int64($0.id) ?? 0 }
-        let ids: ArrayData = integerIDs ? .primitive(.int64, integers) : .strings(entries.map(\.id))
-        let batch = RecordBatch(schema: schema, columns: [ids, .strings(entries.map(\.file)), .primitive(.int64, entries.map(\.row))],
-                                length: entries.count)
-        do { try ParquetFileWriter.write([batch], schema: schema, to: path) } catch { throw RunError.writing(path, error) }
+        var entries: [DataSetIndex.Entry] = []
+        for r in records { for f in r.files { for (row, id) in f.ids.enumerated() { entries.append(.init(id: id, file: f.path, row: row)) } } }
+        try DataSetIndex.write(entries, integerIDs: integerIDs, to: path)
     }
 }
 
