@@ -104,6 +104,13 @@ extension ArrayData {
         return (Buffer(memory), nulls)
     }
 
+    /// A non-null, bit-packed boolean column (LSB first) from Swift booleans.
+    public static func booleans(_ values: [Bool]) -> ArrayData {
+        var bits = [UInt8](repeating: 0, count: (values.count + 7) / 8)
+        for (i, v) in values.enumerated() where v { bits[i >> 3] |= 1 << UInt8(i & 7) }
+        return ArrayData(type: .bool, length: values.count, nullCount: 0, buffers: [nil, Buffer(copying: bits)])
+    }
+
     /// A string column from Swift strings (`nil` for nulls). For small columns and tests; readers
     /// build offsets and bytes directly.
     public static func strings(_ values: [String?]) -> ArrayData {

@@ -1,6 +1,55 @@
 import Formats
 import Table
 
+/// The element type of a column of examples (what HDF5 and Arrow store it as).
+public enum ExampleKind: String, Codable, Sendable, Hashable {
+    case float32, float64, int64, int32, int16, uint8, bool, string
+
+    /// The kind a column of Arrow type `type` is read as (`nil`: not stored in data sets);
+    /// narrow unsigned integers widen to the next signed one.
+    init?(_ type: DataType) {
+        switch type {
+        case .float32: self = .float32
+        case .float64: self = .float64
+        case .int64, .uint32, .uint64: self = .int64
+        case .int32, .uint16: self = .int32
+        case .int16, .int8: self = .int16
+        case .uint8: self = .uint8
+        case .bool: self = .bool
+        case .string, .largeString: self = .string
+        default: return nil
+        }
+    }
+
+    /// The kind an HDF5 dataset of `type` is read as.
+    init(_ type: HDF5ElementType) {
+        switch type {
+        case .float32: self = .float32
+        case .float64: self = .float64
+        case .int64: self = .int64
+        case .int32: self = .int32
+        case .int16, .int8: self = .int16
+        case .uint8: self = .uint8
+        case .bool: self = .bool
+        case .fixedString: self = .string
+        }
+    }
+
+    /// The Arrow type HATS leaves store it as.
+    var arrowType: DataType {
+        switch self {
+        case .float32: .float32
+        case .float64: .float64
+        case .int64: .int64
+        case .int32: .int32
+        case .int16: .int16
+        case .uint8: .uint8
+        case .bool: .bool
+        case .string: .string
+        }
+    }
+}
+
 /// The values of one column of examples, row-major: `rows × rowElements` elements.
 public enum ExampleValues: Sendable {
     case float32([Float])
@@ -28,7 +77,7 @@ public enum ExampleValues: Sendable {
 
     /// Bytes per element as stored (strings: 1, a lower bound).
     var elementSize: Int {
-        switch self {
+        switch kind {
         case .float32, .int32: 4
         case .float64, .int64: 8
         case .int16: 2
@@ -36,17 +85,31 @@ public enum ExampleValues: Sendable {
         }
     }
 
-    /// The HDF5 element type these values are stored as (strings: fixed width, set on writing).
-    var kind: String {
+    /// The element type.
+    public var kind: ExampleKind {
         switch self {
-        case .float32: "float32"
-        case .float64: "float64"
-        case .int64: "int64"
-        case .int32: "int32"
-        case .int16: "int16"
-        case .uint8: "uint8"
-        case .bool: "bool"
-        case .string: "string"
+        case .float32: .float32
+        case .float64: .float64
+        case .int64: .int64
+        case .int32: .int32
+        case .int16: .int16
+        case .uint8: .uint8
+        case .bool: .bool
+        case .string: .string
+        }
+    }
+
+    /// No values of `kind`.
+    public static func empty(_ kind: ExampleKind) -> ExampleValues {
+        switch kind {
+        case .float32: .float32([])
+        case .float64: .float64([])
+        case .int64: .int64([])
+        case .int32: .int32([])
+        case .int16: .int16([])
+        case .uint8: .uint8([])
+        case .bool: .bool([])
+        case .string: .string([])
         }
     }
 

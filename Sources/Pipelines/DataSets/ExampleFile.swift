@@ -101,18 +101,7 @@ public enum ExampleFile {
             guard let d = try? file.dataset(name), let n = d.shape.first else { continue }
             if count == nil { count = n }
             guard n == count else { continue }
-            let kind: String
-            switch d.type {
-            case .float32: kind = "float32"
-            case .float64: kind = "float64"
-            case .int64: kind = "int64"
-            case .int32: kind = "int32"
-            case .int16, .int8: kind = "int16"
-            case .uint8: kind = "uint8"
-            case .bool: kind = "bool"
-            case .fixedString: kind = "string"
-            }
-            out.append(ColumnSignature(name: name, kind: kind, rowShape: Array(d.shape.dropFirst()),
+            out.append(ColumnSignature(name: name, kind: ExampleKind(d.type), rowShape: Array(d.shape.dropFirst()),
                                        units: units ? file.stringAttribute("units", on: d) : nil))
         }
         try file.close()
@@ -156,10 +145,11 @@ public enum ExampleFile {
         case .int8: return .int16(try read(Int8.self).map(Int16.init))
         case .bool: return .bool(try read(UInt8.self).map { $0 != 0 })
         case .fixedString:
-            let strings = try d.readStrings(rows: all)
-            guard let rows else { return .string(strings) }
+            guard let rows else { return .string(try d.readStrings(rows: all)) }
+            guard let lo = rows.min(), let hi = rows.max() else { return .string([]) }
+            let strings = try d.readStrings(rows: lo..<(hi + 1))
             var out: [String] = []
-            for r in rows { out.append(contentsOf: strings[(r * k)..<((r + 1) * k)]) }
+            for r in rows { out.append(contentsOf: strings[((r - lo) * k)..<((r - lo + 1) * k)]) }
             return .string(out)
         }
     }

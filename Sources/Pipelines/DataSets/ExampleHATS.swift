@@ -7,12 +7,11 @@ import Table
 /// The signature of a column: what a writer needs to know before the first row.
 public struct ColumnSignature: Codable, Sendable, Hashable {
     public var name: String
-    /// ``ExampleValues`` case name: float32, float64, int64, int32, int16, uint8, bool, string.
-    public var kind: String
+    public var kind: ExampleKind
     public var rowShape: [Int]
     public var units: String?
 
-    public init(name: String, kind: String, rowShape: [Int], units: String?) {
+    public init(name: String, kind: ExampleKind, rowShape: [Int], units: String?) {
         self.name = name
         self.kind = kind
         self.rowShape = rowShape
@@ -35,26 +34,13 @@ enum ExampleHATS {
     /// Rows per Parquet row group.
     static let rowGroupRows = 16
 
-    static func dataType(_ kind: String) -> DataType {
-        switch kind {
-        case "float32": .float32
-        case "float64": .float64
-        case "int64": .int64
-        case "int32": .int32
-        case "int16": .int16
-        case "uint8": .uint8
-        case "bool": .bool
-        default: .string
-        }
-    }
-
     /// The leaf schema for columns of `signatures` (`_healpix_29` is added first).
     static func schema(_ signatures: [ColumnSignature]) -> Schema {
         var fields = [Field("_healpix_29", .int64, nullable: false)]
         for s in signatures {
             var metadata: [(key: String, value: String)] = []
             if let u = s.units { metadata.append(("unit", u)) }
-            let t = dataType(s.kind)
+            let t = s.kind.arrowType
             if s.rowShape.isEmpty {
                 fields.append(Field(s.name, t, nullable: false, metadata: metadata))
             } else {
@@ -74,7 +60,7 @@ enum ExampleHATS {
         case .int32(let x): .primitive(.int32, x)
         case .int16(let x): .primitive(.int16, x)
         case .uint8(let x): .primitive(.uint8, x)
-        case .bool(let x): StampsHATSWriter.booleans(x)
+        case .bool(let x): .booleans(x)
         case .string(let x): .strings(x)
         }
     }
@@ -88,7 +74,7 @@ enum ExampleHATS {
             if c.rowShape.isEmpty {
                 arrays.append(values)
             } else {
-                let t = dataType(c.values.kind)
+                let t = c.values.kind.arrowType
                 arrays.append(ArrayData(type: .fixedSizeList(Field("item", t), size: c.rowElements), length: n, nullCount: 0,
                                         buffers: [nil], children: [values]))
             }

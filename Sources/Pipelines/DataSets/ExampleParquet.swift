@@ -18,18 +18,7 @@ enum ExampleParquet {
                 let meta = f.metadata.first { $0.key == "shape" }.map { $0.value.split(separator: ",").compactMap { Int($0) } } ?? [k]
                 shape = meta.reduce(1, *) == k ? meta : [k]
             }
-            let kind: String
-            switch type {
-            case .float32: kind = "float32"
-            case .float64: kind = "float64"
-            case .int64, .uint32, .uint64: kind = "int64"
-            case .int32, .uint16: kind = "int32"
-            case .int16, .int8: kind = "int16"
-            case .uint8: kind = "uint8"
-            case .bool: kind = "bool"
-            case .string, .largeString: kind = "string"
-            default: continue
-            }
+            guard let kind = ExampleKind(type) else { continue }
             out.append(ColumnSignature(name: f.name, kind: kind, rowShape: shape, units: f.metadata.first { $0.key == "unit" }?.value))
         }
         return (out, info.rows)

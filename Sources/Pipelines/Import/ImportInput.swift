@@ -62,14 +62,8 @@ enum InputReaders {
     static func expand(_ patterns: [String]) throws -> [String] {
         var out: [String] = []
         for pattern in patterns {
-            if pattern.contains(where: { "*?[".contains($0) }) {
-                var g = glob_t()
-                defer { globfree(&g) }
-                if glob(pattern, 0, nil, &g) == 0 {
-                    for i in 0..<Int(g.gl_pathc) {
-                        if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
-                    }
-                }
+            if FileMatcher.isPattern(pattern) {
+                out.append(contentsOf: FileMatcher.glob(pattern))
             } else {
                 var isDir: ObjCBool = false
                 if FileManager.default.fileExists(atPath: pattern, isDirectory: &isDir), isDir.boolValue {

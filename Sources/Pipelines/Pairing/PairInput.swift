@@ -1,12 +1,13 @@
 import Formats
 import Foundation
 import RunEngine
+import Sky
 
 /// One `healpix=N` folder of a data set and its HDF5 files.
 struct PairFolder: Codable, Sendable {
     /// The folder name, `healpix=N`.
     var name: String
-    /// N, when the name is `healpix=<integer>`.
+    /// N, when the name is `healpix=<integer>` and N is a pixel at the data set's order.
     var pixel: Int64?
     /// Files relative to the data set root, sorted.
     var files: [String]
@@ -26,7 +27,8 @@ struct PairInput: Codable, Sendable {
     var columns: [ColumnSignature]
     /// Examples in all files.
     var rows: Int
-    /// HEALPix order of the folders, from an AstroPile report (else nil).
+    /// HEALPix order of the folders: the HATS leaves' order, else an AstroPile report's (nil
+    /// when neither says; MMU's data sets use order 4).
     var healpixOrder: Int?
 
     /// `image` or `spectrum` when the columns say so.
@@ -46,9 +48,9 @@ struct PairInput: Codable, Sendable {
             guard parts.count >= 2, parts[0].hasPrefix("healpix="), relative.hasSuffix(".hdf5") || relative.hasSuffix(".h5") else { continue }
             byFolder[String(parts[0]), default: []].append(relative)
         }
+        var orders = Set<Int>()
         if byFolder.isEmpty && FileManager.default.fileExists(atPath: trimmed + "/hats.properties") {
             // HATS only: each leaf dataset/Norder=k/Dir=d/Npix=N.parquet is folder healpix=N.
-            var orders = Set<Int>()
             for relative in FileMatcher.walk(trimmed + "/dataset") where relative.hasSuffix(".parquet") {
                 let parts = relative.split(separator: "/")
                 guard parts.count == 3, parts[0].hasPrefix("Norder="), parts[2].hasPrefix("Npix="),
@@ -64,11 +66,24 @@ struct PairInput: Codable, Sendable {
         guard !byFolder.isEmpty else {
             throw RunError.configuration("the \(side) data set \(root) has no healpix=N/*.hdf5 files and no HATS leaves")
         }
+        // The order: the leaves', else the report's when it is one; a folder name is a pixel only
+        // when it is a valid index at that order (names are data, checked here once).
+        var healpixOrder = orders.first
+        if healpixOrder == nil, let data = FileManager.default.contents(atPath: Run.reportPath(output: trimmed)),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let details = object["details"] as? [String: Any], let order = details["healpixOrder"] as? Int,
+           (0...HealpixPixel.maxOrder).contains(order) {
+            healpixOrder = order
+        }
+        let folderOrder = healpixOrder ?? 4
         let folders = byFolder.keys.sorted { a, b in
             let x = Int64(a.dropFirst("healpix=".count)), y = Int64(b.dropFirst("healpix=".count))
             if let x, let y { return x < y }
             return a < b
-        }.map { PairFolder(name: $0, pixel: Int64($0.dropFirst("healpix=".count)), files: (byFolder[$0] ?? []).sorted()) }
+        }.map { name in
+            let pixel = Int64(name.dropFirst("healpix=".count)).flatMap { HealpixPixel(checkedOrder: folderOrder, index: $0)?.index }
+            return PairFolder(name: name, pixel: pixel, files: (byFolder[name] ?? []).sorted())
+        }
         var common: [String: ColumnSignature]?
         var order: [String] = []
         var rows = 0
@@ -100,12 +115,6 @@ struct PairInput: Codable, Sendable {
         let columns = order.compactMap { common?[$0] }
         for required in ["object_id", "ra", "dec"] where !columns.contains(where: { $0.name == required }) {
             throw RunError.configuration("the \(side) data set \(root) has no \(required) dataset in every file")
-        }
-        var healpixOrder: Int?
-        if let data = FileManager.default.contents(atPath: Run.reportPath(output: trimmed)),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let details = object["details"] as? [String: Any], let order = details["healpixOrder"] as? Int {
-            healpixOrder = order
         }
         return PairInput(root: trimmed, name: URL(fileURLWithPath: trimmed).lastPathComponent, folders: folders, columns: columns,
                          rows: rows, healpixOrder: healpixOrder)

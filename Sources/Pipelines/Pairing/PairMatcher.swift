@@ -32,11 +32,11 @@ struct PairMatcher: Sendable {
     var signatures: [ColumnSignature] {
         let leftID = plan.left.columns.first { $0.name == "object_id" }
         var out = [
-            ColumnSignature(name: "object_id", kind: uniqueLeft ? (leftID?.kind ?? "string") : "string", rowShape: [], units: nil),
-            ColumnSignature(name: "ra", kind: "float64", rowShape: [], units: "deg"),
-            ColumnSignature(name: "dec", kind: "float64", rowShape: [], units: "deg"),
-            ColumnSignature(name: "healpix", kind: "int64", rowShape: [], units: nil),
-            ColumnSignature(name: "pair_dist_arcsec", kind: "float64", rowShape: [], units: "arcsec"),
+            ColumnSignature(name: "object_id", kind: uniqueLeft ? (leftID?.kind ?? .string) : .string, rowShape: [], units: nil),
+            ColumnSignature(name: "ra", kind: .float64, rowShape: [], units: "deg"),
+            ColumnSignature(name: "dec", kind: .float64, rowShape: [], units: "deg"),
+            ColumnSignature(name: "healpix", kind: .int64, rowShape: [], units: nil),
+            ColumnSignature(name: "pair_dist_arcsec", kind: .float64, rowShape: [], units: "arcsec"),
         ]
         for n in plan.naming {
             let side = n.side == 0 ? plan.left : plan.right
@@ -103,7 +103,9 @@ struct PairMatcher: Sendable {
         var files: [DataSetFile] = []
         var leaf: ExampleHATS.Leaf?
         let order = plan.left.healpixOrder ?? 4
+        // The folder's pixel, else (an MMU folder not named by a pixel) the first object's.
         let pixel = folder.pixel ?? (h29.first.map { $0 >> Int64(2 * (29 - order)) } ?? 0)
+        let hpx = HealpixPixel(checkedOrder: order, index: pixel)
         let allIDs = try ExampleColumn.concatenated(idParts.map { [$0] }, context: plan.left.root).first
         if count > 0 && config.format.writesHDF5 {
             let directory = output + "/" + folder.name
@@ -126,14 +128,16 @@ struct PairMatcher: Sendable {
                 ExampleColumn("healpix", .int64(Array(repeating: pixel, count: part.count))),
                 ExampleColumn("pair_dist_arcsec", .float64(part.map(\.arcsec))),
             ]
-            columns[0].name = "object_id"
             for j in columns.indices {
                 columns[j].units = Self.notes[columns[j].name]?.units
                 columns[j].description = Self.notes[columns[j].name]?.description
             }
             for n in plan.naming {
                 let source = n.side == 0 ? leftColumns : rightColumns
-                guard let c = source.first(where: { $0.name == n.source }) else { continue }
+                guard let c = source.first(where: { $0.name == n.source }) else {
+                    throw FormatError(.corruptInput, "column \(n.source) is missing from a file of the \(n.side == 0 ? "left" : "right") data set",
+                                      path: n.side == 0 ? plan.left.root : plan.right.root)
+                }
                 var renamed = c.renamed(n.output)
                 if renamed.description == nil { renamed.description = "\(n.side == 0 ? plan.left.name : plan.right.name): \(n.source)" }
                 columns.append(renamed)
@@ -150,17 +154,18 @@ struct PairMatcher: Sendable {
                 files.append(DataSetFile(path: relative, ids: pairIDs))
             }
             if config.format.writesHATS {
-                let hpx = HealpixPixel(order: order, index: pixel)
+                guard let hpx else { throw RunError.configuration("\(folder.name) of the left data set is not a HEALPix pixel at order \(order)") }
                 if leaf == nil { leaf = try ExampleHATS.Leaf(root: output, pixel: hpx, schema: ExampleHATS.schema(signatures)) }
                 try leaf?.append(columns, healpix29: part.map { h29[$0.left] })
                 hatsIDs.append(contentsOf: pairIDs)
             }
         }
         try leaf?.close()
-        if !config.format.writesHDF5, leaf != nil {
-            files.append(DataSetFile(path: "dataset/" + HATSLayout.leafRelativePath(HealpixPixel(order: order, index: pixel)), ids: hatsIDs))
+        if !config.format.writesHDF5, leaf != nil, let hpx {
+            files.append(DataSetFile(path: "dataset/" + HATSLayout.leafRelativePath(hpx), ids: hatsIDs))
         }
         return PairFolderRecord(folder: folder.name, files: files, pairs: Int64(pairs.count), hatsRows: leaf?.rows ?? 0,
+                                hatsPixel: leaf != nil ? hpx?.index : nil,
                                 unpairedLeft: unpaired, pairedRight: Array(Set(pairs.map { Int32($0.right) })).sorted())
     }
 

@@ -26,6 +26,8 @@ struct PairFolderRecord: Sendable {
     var files: [DataSetFile]
     var pairs: Int64
     var hatsRows: Int64
+    /// The HATS leaf's pixel (at the left side's order), when one was written.
+    var hatsPixel: Int64?
     /// Left objects of the folder without a pair.
     var unpairedLeft: [UnpairedObject]
     /// Right objects (global index in the right side's file order) paired here.
@@ -35,7 +37,7 @@ struct PairFolderRecord: Sendable {
 // Records of a 1M-object pairing hold hundreds of thousands of ids and indices: encoded as
 // joined text and raw little-endian bytes, not JSON arrays of values.
 extension PairFolderRecord: Codable {
-    private enum CodingKeys: String, CodingKey { case folder, files, pairs, hatsRows, unpairedIDs, unpairedFiles, unpairedFileIndex, unpairedRows, pairedRight }
+    private enum CodingKeys: String, CodingKey { case folder, files, pairs, hatsRows, hatsPixel, unpairedIDs, unpairedFiles, unpairedFileIndex, unpairedRows, pairedRight }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -43,6 +45,7 @@ extension PairFolderRecord: Codable {
         try c.encode(files, forKey: .files)
         try c.encode(pairs, forKey: .pairs)
         try c.encode(hatsRows, forKey: .hatsRows)
+        try c.encodeIfPresent(hatsPixel, forKey: .hatsPixel)
         try c.encode(DataSetFile(path: "", ids: unpairedLeft.map(\.id)), forKey: .unpairedIDs)
         let names = Array(Set(unpairedLeft.map(\.file))).sorted()
         let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
@@ -58,6 +61,7 @@ extension PairFolderRecord: Codable {
         files = try c.decode([DataSetFile].self, forKey: .files)
         pairs = try c.decode(Int64.self, forKey: .pairs)
         hatsRows = try c.decode(Int64.self, forKey: .hatsRows)
+        hatsPixel = try c.decodeIfPresent(Int64.self, forKey: .hatsPixel)
         let ids = try c.decode(DataSetFile.self, forKey: .unpairedIDs).ids
         let names = try c.decode([String].self, forKey: .unpairedFiles)
         let fileIndex = Self.integers(try c.decode(Data.self, forKey: .unpairedFileIndex))
@@ -164,9 +168,8 @@ public enum PairPipeline {
             try writeUnpaired(left: leftUnpaired, right: rightUnpaired, to: staging + "/" + unpairedFileName)
             if config.format.writesHATS {
                 let order = plan.left.healpixOrder ?? 4
-                let leaves = records.filter { $0.hatsRows > 0 }.compactMap { r -> HATSCatalogWriter.Leaf? in
-                    guard let pixel = plan.left.folders.first(where: { $0.name == r.folder })?.pixel else { return nil }
-                    return HATSCatalogWriter.Leaf(pixel: HealpixPixel(order: order, index: pixel), rows: r.hatsRows)
+                let leaves = records.compactMap { r in
+                    r.hatsPixel.flatMap { HealpixPixel(checkedOrder: order, index: $0) }.map { HATSCatalogWriter.Leaf(pixel: $0, rows: r.hatsRows) }
                 }
                 try ExampleHATS.finish(root: output, leaves: leaves, signatures: matcher.signatures,
                                        properties: [("astropile_pipeline", "pair"), ("astropile_config_hash", hash)], staging: staging)
@@ -256,8 +259,6 @@ final class RightPositions: @unchecked Sendable {
         var file: [Int32]
         var row: [Int32]
         var ids: [String]
-        var ra: [Double]
-        var dec: [Double]
         var files: [String]
     }
 
@@ -267,7 +268,7 @@ final class RightPositions: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let loaded { return loaded }
-        var file: [Int32] = [], row: [Int32] = [], ids: [String] = [], ra: [Double] = [], dec: [Double] = []
+        var file: [Int32] = [], row: [Int32] = [], ids: [String] = []
         var x: [Double] = [], y: [Double] = [], z: [Double] = []
         let files = input.folders.flatMap(\.files)
         for (k, f) in files.enumerated() {
@@ -285,10 +286,8 @@ final class RightPositions: @unchecked Sendable {
                 x.append(v.x); y.append(v.y); z.append(v.z)
                 file.append(Int32(k)); row.append(Int32(i)); ids.append(c[0].values.text(at: i))
             }
-            ra.append(contentsOf: r)
-            dec.append(contentsOf: d)
         }
-        let l = Loaded(tree: KDTree(x: x, y: y, z: z), file: file, row: row, ids: ids, ra: ra, dec: dec, files: files)
+        let l = Loaded(tree: KDTree(x: x, y: y, z: z), file: file, row: row, ids: ids, files: files)
         loaded = l
         return l
     }

@@ -125,23 +125,10 @@ struct SpectrumExampleWriter: Sendable {
         }
         for (k, sig) in objectColumns.enumerated() {
             let parts = rows.map { $0.object[k].values }
-            let values = ExampleValues.concatenated(parts) ?? Self.empty(sig.kind)
+            let values = ExampleValues.concatenated(parts) ?? .empty(sig.kind)
             out.append(ExampleColumn(sig.name, values, rowShape: sig.rowShape, units: sig.units, description: "object table column \(sig.name)"))
         }
         return out
-    }
-
-    static func empty(_ kind: String) -> ExampleValues {
-        switch kind {
-        case "float32": .float32([])
-        case "float64": .float64([])
-        case "int64": .int64([])
-        case "int32": .int32([])
-        case "int16": .int16([])
-        case "uint8": .uint8([])
-        case "bool": .bool([])
-        default: .string([])
-        }
     }
 
     /// Writes pixel `pixel`'s spectra (sorted as they are to be stored): HDF5 files of at most

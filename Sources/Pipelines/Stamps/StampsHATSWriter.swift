@@ -13,8 +13,8 @@ import Table
 struct StampsHATSWriter {
     let config: StampsConfig
     let catalog: StampCatalog
-    /// Rows per Parquet row group.
-    static let rowGroupRows = 16
+    /// Rows per Parquet row group (the data set layer's).
+    static let rowGroupRows = ExampleHATS.rowGroupRows
 
     /// The leaf schema.
     var schema: Schema {
@@ -116,7 +116,7 @@ struct StampsHATSWriter {
             list(b, .strings(Array(repeating: config.bands, count: n).flatMap { $0 }), .string),
             list(perObject, .primitive(.float32, flux), .float32),
             list(perObject, .primitive(.float32, ivar), .float32),
-            list(perObject, Self.booleans(mask), .bool),
+            list(perObject, .booleans(mask), .bool),
             list(b, .primitive(.float32, stamps.flatMap(\.psf)), .float32),
             list(b, .primitive(.float32, stamps.flatMap(\.scale)), .float32),
             list(b, .primitive(.float32, stamps.flatMap(\.noise)), .float32),
@@ -133,12 +133,5 @@ struct StampsHATSWriter {
             }
         }
         return RecordBatch(schema: schema, columns: columns, length: n)
-    }
-
-    /// A bit-packed Arrow boolean array (LSB first).
-    static func booleans(_ values: [Bool]) -> ArrayData {
-        var bits = [UInt8](repeating: 0, count: (values.count + 7) / 8)
-        for (i, v) in values.enumerated() where v { bits[i >> 3] |= 1 << UInt8(i & 7) }
-        return ArrayData(type: .bool, length: values.count, nullCount: 0, buffers: [nil, Buffer(copying: bits)])
     }
 }
