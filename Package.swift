@@ -44,16 +44,19 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBZip2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CAvro", pkgConfig: "avro-c", providers: [.apt(["libavro-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // Pure layer
         .target(name: "Sky"),
         .target(name: "Table", dependencies: ["CArrowData"]),
         // I/O layer
-        .target(name: "Formats", dependencies: ["Table", "Sky", "CArrowShim", "CArrowData", "CFITSIO", "CWCSLib", "CHDF5", "CPNG", "CZlib", "CBZip2"]),
+        .target(name: "Formats", dependencies: ["Table", "Sky", "CArrowShim", "CArrowData", "CFITSIO", "CWCSLib", "CHDF5", "CPNG", "CZlib", "CBZip2", "COpenSSL", "CAvro", "CArchive"]),
         // The run engine: work folder, completion records, stages, executor, interruption,
         // progress, the run report and exit statuses — under every pipeline.
         .target(name: "RunEngine", dependencies: ["Formats"]),
         // Pipelines
-        .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", "RunEngine", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", "RunEngine", .product(name: "Yams", package: "Yams"),
+                                                .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Fetch", dependencies: [
             "RunEngine", "Formats", "Table", "COpenSSL",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

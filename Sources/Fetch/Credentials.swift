@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// Credentials for an archive: HTTP basic (user, password) or a bearer token. Their text never
 /// appears in messages, logs or the manifest (`description` is redacted).

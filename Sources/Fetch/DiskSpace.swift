@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// Free space on the file system holding a folder.
 public enum DiskSpace {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Formats
 import NIOCore
 import NIOPosix
 import RunEngine

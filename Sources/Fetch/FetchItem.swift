@@ -1,3 +1,4 @@
+import Formats
 /// One file to download: where from, where to (relative to the destination folder) and what is
 /// known about it before the transfer.
 public struct FetchItem: Sendable, Hashable, Codable {

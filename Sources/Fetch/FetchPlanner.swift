@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Formats
 import NIOCore
 
 /// `astropile fetch plan`: what a run would do — files, what is already complete, the volume

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import RunEngine
 
 /// Progress of a fetch on stderr: files and bytes done, rate and ETA on one self-overwriting line

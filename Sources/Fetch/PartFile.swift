@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import NIOCore
 
 /// A transfer's `<final>.part` file: bytes are appended as they arrive while SHA-256 (and the

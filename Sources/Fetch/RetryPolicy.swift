@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// When and how long to wait before trying a transfer again: exponential backoff with full jitter
 /// (`base · 2^(attempt-1)`, capped), or the server's `Retry-After` when it gives one (capped too).

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// URLs from a text file, one per line (blank lines and `#` comments ignored; `-` reads stdin).
 /// Each file lands at its URL path under the destination; duplicates are dropped.

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// A URL pattern with `{column}` and `{column:format}` fields, filled from catalog rows.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import TestSupport
 
 /// The fault-injecting file server (`fetch_server.py`, Python's standard library) on 127.0.0.1,

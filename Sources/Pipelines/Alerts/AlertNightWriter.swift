@@ -1,0 +1,265 @@
+import Foundation
+import Formats
+import RunEngine
+import Table
+
+/// What merging one night did.
+struct AlertNightRecord: Codable, Sendable {
+    var night: String
+    /// Alerts the night's new runs brought.
+    var alertsIn: Int64
+    /// Of those, how many went in (the rest were duplicates of a `candid` already there).
+    var added: Int64
+    var duplicates: Int64
+    /// A few duplicate candids, with the contribution that brought them.
+    var duplicateExamples: [Rejection]
+    /// Contributions found already merged (a rewrite a kill interrupted before its record).
+    var alreadyMerged: [String]
+    /// Alerts in the night afterwards, and its files.
+    var total: Int64
+    var files: [String]
+    var generation: Int
+}
+
+/// One contribution to a night: the runs one work item spilled for it.
+struct NightContribution: Sendable {
+    var key: String
+    var source: String
+    var runs: [String]
+    var alerts: Int64
+}
+
+/// Merges a night's new sorted runs with the alerts the lake already holds for it (k-way, by
+/// (objectId, jd); the lake's rows first, then contributions in input order), keeps the first of
+/// each `candid`, writes the night's Parquet files into a staging folder and swaps the folder in
+/// (``DirectorySwap``). Memory: one small batch per run plus one row group being written.
+enum AlertNightWriter {
+    /// Rows per spilled batch and per merge read.
+    static let batchRows = 64
+    /// Duplicate examples kept per night.
+    static let examples = 20
+
+    /// A source of sorted batches with the current row's keys.
+    final class Cursor {
+        let order: Int
+        let label: String
+        let next: () throws -> RecordBatch?
+        let keys: AlertLakeSchema.Keys
+        let types: [DataType]
+        var batch: ArrayData
+        var row = 0
+        var length = 0
+        private var ids: ArrayData
+        private var jds: ArrayData
+        private var candidate: ArrayData
+        private var candids: ArrayData
+
+        init?(order: Int, label: String, keys: AlertLakeSchema.Keys, types: [DataType], next: @escaping () throws -> RecordBatch?) throws {
+            self.order = order
+            self.label = label
+            self.next = next
+            self.keys = keys
+            self.types = types
+            batch = ArrayData(type: .null, length: 0, nullCount: 0, buffers: [])
+            (ids, jds, candidate, candids) = (batch, batch, batch, batch)
+            guard try advance() else { return nil }
+        }
+
+        /// Loads the next non-empty batch; false at the end.
+        func advance() throws -> Bool {
+            while let b = try next() {
+                guard b.length > 0 else { continue }
+                guard b.columns.map(\.type) == types else {
+                    throw FormatError(.unsupported, "\(label) does not have the lake schema")
+                }
+                batch = ArrayData(type: .structure(b.schema.fields), length: b.length, nullCount: 0, buffers: [nil], children: b.columns)
+                ids = b.columns[keys.objectId]
+                candidate = b.columns[keys.candidate]
+                jds = candidate.children[keys.jd]
+                candids = b.columns[keys.candid]
+                row = 0
+                length = b.length
+                return true
+            }
+            return false
+        }
+
+        var id: UnsafeRawBufferPointer {
+            guard ids.isValid(row), let o = ids.buffers[1]?.base?.assumingMemoryBound(to: Int32.self) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            let j = ids.offset + row
+            return UnsafeRawBufferPointer(start: ids.buffers[2]?.base.map { $0 + Int(o[j]) }, count: Int(o[j + 1] - o[j]))
+        }
+        var jd: Double {
+            let j = candidate.offset + row
+            return candidate.isValid(row) && jds.isValid(j) ? jds.values(Double.self)[j] : -.infinity
+        }
+        var candid: Int64? { candids.isValid(row) ? candids.values(Int64.self)[row] : nil }
+    }
+
+    static func precedes(_ a: Cursor, _ b: Cursor) -> Bool {
+        let x = a.id, y = b.id
+        let n = min(x.count, y.count)
+        if n > 0, let xb = x.baseAddress, let yb = y.baseAddress {
+            let c = memcmp(xb, yb, n)
+            if c != 0 { return c < 0 }
+        }
+        if x.count != y.count { return x.count < y.count }
+        let (ja, jb) = (a.jd, b.jd)
+        if ja != jb { return ja < jb }
+        return a.order < b.order
+    }
+
+    static func write(night: ObservingNight, contributions: [NightContribution], lake: AlertLake, work: String,
+                      config: AlertIngestConfig, schema: Schema, progress: ProgressReporter) throws -> AlertNightRecord {
+        let live = lake.folder(night)
+        let existing = NightContents.read(live)
+        let merged = Set(existing?.contributions ?? [])
+        let fresh = contributions.filter { !merged.contains($0.key) }
+        var record = AlertNightRecord(night: night.description, alertsIn: 0, added: 0, duplicates: 0, duplicateExamples: [],
+                                      alreadyMerged: contributions.filter { merged.contains($0.key) }.map(\.key),
+                                      total: existing?.alerts ?? 0, files: existing?.files ?? [], generation: existing?.generation ?? 0)
+        record.alertsIn = contributions.reduce(0) { $0 + $1.alerts }
+        guard !fresh.isEmpty else {
+            // Everything is in already: a kill came after the swap, before the record.
+            record.added = existing?.addedBy.map { a in contributions.reduce(0) { $0 + (a[$1.key] ?? 0) } } ?? 0
+            record.duplicates = record.alertsIn - record.added
+            progress.advance(record.alertsIn)
+            return record
+        }
+        let keys = try AlertLakeSchema.Keys(schema)
+        let types = schema.fields.map(\.type)
+        var cursors: [Cursor] = []
+        var order = 0
+        var lakeRows: Int64 = 0
+        for file in existing?.files ?? [] {
+            let path = live + "/" + file
+            lakeRows += Int64(try ParquetFileReader.info(path: path).rows)
+            let reader = try ParquetFileReader(path: path, batchRows: batchRows)
+            if let c = try Cursor(order: order, label: path, keys: keys, types: types, next: { try reader.next() }) { cursors.append(c) }
+            order += 1
+        }
+        let lakeOrders = order
+        var contributionOf: [Int: Int] = [:]
+        for (k, c) in fresh.enumerated() {
+            for run in c.runs {
+                let path = work + "/" + run
+                let file = try IPCFile(path: path)
+                var index = 0
+                if let cur = try Cursor(order: order, label: path, keys: keys, types: types, next: {
+                    guard index < file.batchCount else { return nil }
+                    index += 1
+                    return try file.batch(index - 1)
+                }) { cursors.append(cur); contributionOf[order] = k }
+                order += 1
+            }
+        }
+
+        try FileManager.default.createDirectory(atPath: lake.stagingFolder, withIntermediateDirectories: true)
+        let staging = lake.stagingFolder + "/\(night)-g\(record.generation + 1)"
+        DirectorySwap.removeTree(staging)
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        var options = ParquetWriteOptions()
+        options.rowGroupRows = config.alertsPerRowGroup
+        let builder = try ArrayBuilder(.structure(schema.fields))
+        var writer: ParquetFileWriter?
+        var files: [String] = []
+        var inFile = 0
+        var total: Int64 = 0
+        var seen = Set<Int64>()
+        var addedBy: [String: Int64] = [:]
+        var lakeDuplicates: Int64 = 0
+
+        func flushBuilder() throws {
+            guard builder.length > 0 else { return }
+            let n = builder.length
+            if writer == nil {
+                let name = String(format: "part-%05d.parquet", files.count)
+                files.append(name)
+                writer = try ParquetFileWriter(path: staging + "/" + name, schema: schema, options: options)
+            }
+            try writer?.write(RecordBatch(schema: schema, columns: builder.finish().children, length: n))
+            if inFile >= config.alertsPerFile {
+                try writer?.close()
+                writer = nil
+                inFile = 0
+            }
+        }
+
+        // A binary min-heap of cursors.
+        var heap = cursors
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count, precedes(heap[l], heap[m]) { m = l }
+                if r < heap.count, precedes(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        var sinceCheck = 0
+        while let top = heap.first {
+            let candid = top.candid
+            let fromLake = top.order < lakeOrders
+            if let candid, !seen.insert(candid).inserted {
+                if fromLake { lakeDuplicates += 1 } else {
+                    record.duplicates += 1
+                    if record.duplicateExamples.count < examples, let k = contributionOf[top.order] {
+                        record.duplicateExamples.append(Rejection(input: fresh[k].source, position: "candid \(candid)",
+                                                                  reason: "an alert with this candid is already in night \(night); the first is kept"))
+                    }
+                }
+            } else {
+                builder.appendRow(from: top.batch, top.row)
+                inFile += 1
+                total += 1
+                if !fromLake, let k = contributionOf[top.order] { addedBy[fresh[k].key, default: 0] += 1 }
+                if builder.length >= config.alertsPerRowGroup || inFile >= config.alertsPerFile {
+                    try flushBuilder()
+                }
+            }
+            if !fromLake { progress.advance(1) }
+            top.row += 1
+            if top.row >= top.length {
+                if try !top.advance() {
+                    heap.swapAt(0, heap.count - 1)
+                    heap.removeLast()
+                }
+            }
+            siftDown(0)
+            sinceCheck += 1
+            if sinceCheck >= 4096 { sinceCheck = 0; try Interruption.check() }
+        }
+        try flushBuilder()
+        try writer?.close()
+        record.added = addedBy.values.reduce(0, +)
+        let freshAlerts = fresh.reduce(0) { $0 + $1.alerts }
+        guard lakeRows + freshAlerts == total + record.duplicates + lakeDuplicates else {
+            throw RunError.verification("night \(night): \(lakeRows) alerts in the lake + \(freshAlerts) new ≠ \(total) written + \(record.duplicates + lakeDuplicates) duplicates")
+        }
+        var added = existing?.addedBy ?? [:]
+        for c in fresh { added[c.key] = addedBy[c.key] ?? 0 }
+        let contents = NightContents(night: night.description, generation: record.generation + 1,
+                                     contributions: (existing?.contributions ?? []) + fresh.map(\.key), alerts: total, files: files,
+                                     updated: UTCTime.iso8601(), addedBy: added)
+        try AtomicFile.write(Array(try JSONEncoder.sorted.encode(contents)), to: staging + "/" + NightContents.fileName)
+        try FileManager.default.createDirectory(atPath: AtomicFile.directory(of: live), withIntermediateDirectories: true)
+        try DirectorySwap.replace(live, with: staging, journal: lake.stagingFolder + "/\(night).swap")
+        record.total = total
+        record.files = files
+        record.generation = contents.generation
+        return record
+    }
+}
+
+extension JSONEncoder {
+    /// Pretty, key-sorted JSON (stable files).
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }
+}
