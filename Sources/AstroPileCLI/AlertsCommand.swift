@@ -85,7 +85,8 @@ struct AlertsIngestCommand: ParsableCommand, StatusReturningCommand {
         let outcome = try AlertIngestPipeline.run(config, progress: !runOptions.quiet)
         let r = outcome.report
         let d = r.details
-        var text = outcome.wasAlreadyComplete ? "astropile: these inputs are already in \(d.lake); nothing to do.\n" : ""
+        var text = outcome.wasAlreadyComplete || d.archives + d.looseFiles == 0
+            ? "astropile: every input is already in \(d.lake), unchanged; nothing to do.\n" : ""
         let seconds = max(Date().timeIntervalSince(started), 1e-3)
         text += String(format: "alerts ingest %@: %d archives, %d loose files (%d unchanged, skipped); %lld members, %lld rejected; "
                        + "%lld alerts decoded, %lld written, %lld duplicates; %d nights; %d quarantined (%.1f s, %.0f alerts/s)",

@@ -159,6 +159,7 @@ public enum AlertIngestPipeline {
             var entries: [(AlertSourceEntry, [Rejection])] = []
             var labels: [String: Int64] = [:]
             var rejected: [Rejection] = []
+            var refused: [Rejection] = []
             var quarantined: [String] = []
             for (item, record) in zip(items, reads) {
                 for (k, var e) in record.sources.enumerated() {
@@ -169,7 +170,7 @@ public enum AlertIngestPipeline {
                     if e.status == "quarantined" { quarantined.append(e.path) }
                     entries.append((e, record.rejected[k]))
                     rejected.append(contentsOf: record.rejected[k])
-                    if let reason = e.reason { rejected.append(Rejection(input: e.path, reason: "quarantined: " + reason)) }
+                    if let reason = e.reason { refused.append(Rejection(input: e.path, reason: "quarantined: " + reason)) }
                 }
                 for (l, n) in record.labels { labels[l, default: 0] += n }
                 rejected.append(contentsOf: record.undated)
@@ -196,7 +197,7 @@ public enum AlertIngestPipeline {
             return AlertIngestReport(pipeline: "alerts-ingest", output: runOutput, configHash: hash, inputs: paths.count,
                                      counts: RunCounts(unit: "alerts", read: decoded, written: written,
                                                        rejected: entries.reduce(0) { $0 + $1.0.membersRejected } + undated),
-                                     rejectedInputs: rejected, details: details)
+                                     rejectedInputs: refused, rejectedRecords: rejected, details: details)
         }
         return .written(try run.commit(report))
     }

@@ -248,6 +248,8 @@ enum AlertNightWriter {
         try AtomicFile.write(Array(try JSONEncoder.sorted.encode(contents)), to: staging + "/" + NightContents.fileName)
         try FileManager.default.createDirectory(atPath: AtomicFile.directory(of: live), withIntermediateDirectories: true)
         try DirectorySwap.replace(live, with: staging, journal: lake.stagingFolder + "/\(night).swap")
+        // The window between the swap and the record: the resume tests kill the run here too.
+        FaultHooks.itemRecorded(stage: "alerts-night-swapped")
         record.total = total
         record.files = files
         record.generation = contents.generation

@@ -92,8 +92,16 @@ final class AlertSpill {
             let decoder: AvroDatumDecoder
             if let d = decoders[entry.id] { decoder = d } else {
                 if let e = failed[entry.id] { throw e }
+                let writer: AvroType
+                switch entry.type {
+                case .success(let w): writer = w
+                case .failure(let error):
+                    let e = FormatError(.corruptInput, "the writer schema (\(entry.label)) is unreadable: \(error.message)", location: "header")
+                    failed[entry.id] = e
+                    throw e
+                }
                 do {
-                    decoder = try AvroDatumDecoder(writer: try entry.type.get(), into: schema)
+                    decoder = try AvroDatumDecoder(writer: writer, into: schema)
                 } catch let e as FormatError {
                     let error = FormatError(e.code, "the writer schema (\(entry.label)) does not fit the lake schema: \(e.message)")
                     failed[entry.id] = error

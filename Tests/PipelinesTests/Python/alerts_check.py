@@ -1,20 +1,25 @@
 """Checks an AstroPile alert lake against fastavro's decoding of the same Avro files.
 
-usage: alerts_check.py LAKE EXPECTED_ALERTS AVRO_FILE...
+usage: alerts_check.py [--fits-cutouts] LAKE EXPECTED_ALERTS SOURCE...
 
-Opens LAKE with pyarrow.dataset (hive partitioning), checks it holds EXPECTED_ALERTS rows, that
-every alert of every AVRO_FILE is in it (by candid) with every field equal to fastavro's value
-(fields the writer schema lacks must be null), floats stored as float32, cutouts byte-identical
-and opening with astropy as 63x63 images, each night's rows sorted by (objectId, candidate.jd),
-and every row in the partition of its night. Prints OK or raises.
+SOURCE: .avro files or nightly tar(.gz) archives of them. Opens LAKE with pyarrow.dataset (hive
+partitioning), checks it holds EXPECTED_ALERTS rows, that every alert of every SOURCE is in it
+(by candid) with every field equal to fastavro's value (fields the writer schema lacks must be
+null), floats stored as float32, cutouts byte-identical (with --fits-cutouts: gzip FITS that
+astropy opens as 63x63 images), each file's rows sorted by (objectId, candidate.jd), and every
+alert in the partition of its night (the archive's name, else the UTC date of jd + 4 h).
+Prints OK or raises.
 """
-import gzip, io, math, sys
+import datetime, gzip, io, math, re, sys, tarfile
 import fastavro
 import pyarrow as pa
 import pyarrow.dataset as ds
 from astropy.io import fits
 
-lake, expected, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+args = sys.argv[1:]
+fits_cutouts = "--fits-cutouts" in args
+args = [a for a in args if a != "--fits-cutouts"]
+lake, expected, files = args[0], int(args[1]), args[2:]
 dataset = ds.dataset(lake, format="parquet", partitioning="hive")
 table = dataset.to_table()
 assert table.num_rows == expected, f"{table.num_rows} rows, expected {expected}"
@@ -35,9 +40,21 @@ for r in table.to_pylist():
     rows[r["candid"]] = r
 
 def night_of(jd):
-    import datetime
     t = datetime.datetime(1970, 1, 1) + datetime.timedelta(days=jd - 2440587.5 + 4 / 24)
     return t.year, t.month, t.day
+
+def alerts_of(path):
+    m = re.search(r"ztf_public_(\d{4})(\d{2})(\d{2})", path)
+    if ".tar" in path:
+        with tarfile.open(path) as t:
+            for member in t:
+                if member.isfile() and member.name.endswith(".avro"):
+                    for a in fastavro.reader(io.BytesIO(t.extractfile(member).read())):
+                        yield a, (tuple(int(x) for x in m.groups()) if m else night_of(a["candidate"]["jd"]))
+    else:
+        with open(path, "rb") as h:
+            for a in fastavro.reader(h):
+                yield a, night_of(a["candidate"]["jd"])
 
 def same(a, b, path):
     if isinstance(b, dict):
@@ -59,26 +76,22 @@ def same(a, b, path):
 
 checked = 0
 for f in files:
-    with open(f, "rb") as h:
-        for alert in fastavro.reader(h):
-            r = rows.get(alert["candid"])
-            assert r is not None, f"{f}: candid {alert['candid']} not in the lake"
-            same({k: v for k, v in r.items() if k not in ("year", "month", "day")}, alert, f"{f}:{alert['candid']}")
-            for c in ("cutoutScience", "cutoutTemplate", "cutoutDifference"):
-                if alert.get(c) is not None:
-                    data = r[c]["stampData"]
-                    assert data == alert[c]["stampData"]
+    for alert, night in alerts_of(f):
+        r = rows.get(alert["candid"])
+        assert r is not None, f"{f}: candid {alert['candid']} not in the lake"
+        assert (r["year"], r["month"], r["day"]) == night, f"{f}: candid {alert['candid']} in {r['year']}-{r['month']}-{r['day']}, expected {night}"
+        same({k: v for k, v in r.items() if k not in ("year", "month", "day")}, alert, f"{f}:{alert['candid']}")
+        for c in ("cutoutScience", "cutoutTemplate", "cutoutDifference"):
+            if alert.get(c) is not None:
+                data = r[c]["stampData"]
+                assert data == alert[c]["stampData"]
+                if fits_cutouts:
                     with fits.open(io.BytesIO(gzip.decompress(data))) as hdul:
                         assert hdul[0].data.shape == (63, 63), hdul[0].data.shape
-            checked += 1
+        checked += 1
+assert checked == expected, f"{checked} alerts in the sources, {expected} expected"
 
-# Sorted by (objectId, jd) inside each night; every row in its night's partition.
-by_night = {}
-for r in table.to_pylist():
-    by_night.setdefault((r["year"], r["month"], r["day"]), []).append(r)
-for key, rs in by_night.items():
-    assert all(night_of(r["candidate"]["jd"]) == key for r in rs) or len({night_of(r["candidate"]["jd"]) for r in rs}) >= 1
-files_of = {}
+# Sorted by (objectId, jd) inside each file (the files of a night are consecutive ranges).
 for frag in dataset.get_fragments():
     t = frag.to_table()
     ids = t.column("objectId").to_pylist()
