@@ -15,7 +15,7 @@ struct AlertsCommand: ParsableCommand {
             an older alert lacks is null), LAKE/_manifest.sqlite (every archive with its size, SHA-256, counts and \
             status) and LAKE/_lake.json. pyarrow.dataset(LAKE, partitioning="hive") opens it.
             """,
-        subcommands: [AlertsIngestCommand.self, AlertsStatusCommand.self])
+        subcommands: [AlertsIngestCommand.self, AlertsStatusCommand.self, AlertsCatalogCommand.self, AlertsLightCurvesCommand.self])
 }
 
 /// `astropile alerts ingest`.
@@ -120,5 +120,83 @@ struct AlertsStatusCommand: ParsableCommand {
         } else {
             print(s.text)
         }
+    }
+}
+
+/// `astropile alerts catalog`.
+struct AlertsCatalogCommand: ParsableCommand, StatusReturningCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
+        abstract: "Make a HATS catalog of a lake's alerts by position (lsdb opens it), nested columns kept nested.",
+        discussion: """
+            Runs the import pipeline on the lake's files: candidate.ra / candidate.dec become the top-level ra / dec             columns (hats_col_ra/dec), candidate stays a struct, prv_candidates and fp_hists lists of structs, the             cutouts struct<fileName, stampData> (or dropped with --without-cutouts). dataproduct_type is source.             Resumable and a no-op when complete, as any import.
+            """)
+
+    @Argument(help: "The lake folder.")
+    var lake: String
+
+    @Option(name: .long, help: "The catalog folder.")
+    var output: String
+
+    @Flag(name: .long, help: "Leave the three image cutouts out (a far smaller catalog).")
+    var withoutCutouts = false
+
+    @Option(name: .long, help: "Most alerts per partition (default: 10000 with cutouts, 200000 without).")
+    var threshold: Int64?
+
+    @Option(name: .long, help: "Deepest HEALPix order (default: 10).")
+    var highestOrder: Int = 10
+
+    @OptionGroup var runOptions: RunOptionsGroup
+
+    func run() throws { _ = try runReturningStatus() }
+
+    func runReturningStatus() throws -> ExitStatus {
+        var config = try AlertCatalog.importConfig(lake: lake, output: output, withoutCutouts: withoutCutouts, threshold: threshold,
+                                                   highestOrder: highestOrder)
+        config.jobs = runOptions.jobs
+        config.tmp = runOptions.tmp
+        Interruption.install()
+        let outcome = try ImportPipeline(config: config, showProgress: !runOptions.quiet).run()
+        let prefix = outcome.wasAlreadyComplete ? "astropile: \(output) is already complete; nothing to do.\n" : ""
+        FileHandle.standardError.write(Data((prefix + outcome.report.summary + "\n").utf8))
+        return outcome.report.exitStatus
+    }
+}
+
+/// `astropile alerts lightcurves`.
+struct AlertsLightCurvesCommand: ParsableCommand, StatusReturningCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lightcurves",
+        abstract: "Make a HATS catalog with one row per objectId and its light curve as a nested column.",
+        discussion: """
+            Each object's detections are its alerts' candidate records plus the prv_candidates entries that are             detections (magpsf not null; the rest are upper limits), de-duplicated by (jd, fid) and sorted by jd.             The light curve lc is a struct of equal-length lists, one per field prv_candidate and candidate share             (jd, fid, magpsf, sigmapsf, ra, dec, …), which nested-pandas and lsdb load as a nested frame. Object             columns: objectId, ra / dec (mean of the detections, degrees), nobs, nalerts, jd_first, jd_last. The             objects are first written as plain Parquet to OUTPUT.astropile-objects (kept: a re-run on an unchanged             lake is then a no-op), then imported (dataproduct_type object).
+            """)
+
+    @Argument(help: "The lake folder.")
+    var lake: String
+
+    @Option(name: .long, help: "The catalog folder.")
+    var output: String
+
+    @Option(name: .long, help: "Most objects per partition (default: 50000).")
+    var threshold: Int64?
+
+    @Option(name: .long, help: "Deepest HEALPix order (default: 10).")
+    var highestOrder: Int = 10
+
+    @OptionGroup var runOptions: RunOptionsGroup
+
+    func run() throws { _ = try runReturningStatus() }
+
+    func runReturningStatus() throws -> ExitStatus {
+        Interruption.install()
+        let (d, outcome) = try AlertLightCurves.run(lake: lake, output: output, threshold: threshold, highestOrder: highestOrder,
+                                                    jobs: runOptions.jobs, tmp: runOptions.tmp, progress: !runOptions.quiet)
+        let text = (outcome.wasAlreadyComplete ? "astropile: \(output) is already complete for this lake; nothing to do.\n" : "")
+            + String(format: "alerts lightcurves: %lld objects from %lld alerts, %lld detections (%lld repeats of an epoch dropped)\n",
+                          d.objects, d.alerts, d.detections, d.repeats) + outcome.report.summary
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+        return outcome.report.exitStatus
     }
 }

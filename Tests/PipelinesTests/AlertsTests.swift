@@ -228,6 +228,34 @@ final class AlertsFixture: Sendable {
         #expect(run.stderr.contains("field candidate.magpsf is double in the file and float in the lake schema"), "\(run.stderr)")
     }
 
+    @Test(arguments: ["fixtures", "synthetic"])
+    func alertCatalogAndLightCurvesOpenInLsdb(_ which: String) throws {
+        let f = try AlertsFixture.get()
+        let base = f.dir + "/catalogs-" + which
+        let inputs = which == "fixtures" ? f.nightly : f.synthetic
+        let lake = base + "/lake"
+        #expect(try f.astropile(["alerts", "ingest", inputs, "--output", lake]).status == 0)
+        let cat = try f.astropile(["alerts", "catalog", lake, "--output", base + "/alerts", "--threshold", "30", "--highest-order", "4"])
+        #expect(cat.status == 0, "\(cat.stderr)")
+        let lc = try f.astropile(["alerts", "lightcurves", lake, "--output", base + "/objects", "--highest-order", "4"])
+        #expect(lc.status == 0, "\(lc.stderr)")
+        let out = try TestSupport.run(TestSupport.python, [StampsFixture.script("alerts_catalogs_check.py"), base + "/alerts", base + "/objects"]
+                                      + (try f.tarballs(inputs)))
+        #expect(out.contains("OK \(which == "fixtures" ? f.avro.count : 120) alerts"), "\(out)")
+        if which == "synthetic" { #expect(!out.contains(" 0 repeated epochs"), "the synthetic alerts repeat earlier detections: \(out)") }
+        // A re-run on an unchanged lake is a no-op; without cutouts the catalog has none.
+        let again = try f.astropile(["alerts", "lightcurves", lake, "--output", base + "/objects", "--highest-order", "4"])
+        #expect(again.status == 0 && again.stderr.contains("already complete"), "\(again.stderr)")
+        let slim = try f.astropile(["alerts", "catalog", lake, "--output", base + "/slim", "--without-cutouts"])
+        #expect(slim.status == 0, "\(slim.stderr)")
+        let columns = try TestSupport.runPython("""
+            import sys, lsdb
+            c = lsdb.open_catalog(sys.argv[1])
+            print(len(c.compute()), any(n.startswith("cutout") for n in c.columns), "prv_candidates" in c.columns)
+            """, arguments: [base + "/slim"])
+        #expect(columns.split(separator: "\n").last.map(String.init) == "\(which == "fixtures" ? f.avro.count : 120) False True", "\(columns)")
+    }
+
     @Test func palomarNightRule() throws {
         // 2019-01-10 06:15 UTC (JD 2458493.76) is the night of 2019-01-10; 19:59 UTC still that night, 20:01 UTC the next.
         #expect(ObservingNight.palomar(jd: 2_458_493.7607639)?.description == "2019-01-10")

@@ -14,9 +14,11 @@ public struct ImportConfig: Codable, Sendable, Hashable {
     public var output: String
     /// Input format; `nil` detects it from each file name.
     public var format: InputFormat?
-    /// Right-ascension column (degrees).
+    /// Right-ascension column (degrees), or a path to a struct's child (`candidate.ra`), which the
+    /// catalog then holds as a top-level column named by its last component (``raName``): lsdb
+    /// and hats find the coordinates by a top-level name (`hats_col_ra`).
     public var ra: String = "ra"
-    /// Declination column (degrees).
+    /// Declination column (degrees), or a struct child's path, as ``ra``.
     public var dec: String = "dec"
     /// Columns to keep (all when `nil`); ra/dec are always kept.
     public var columns: [String]?
@@ -52,6 +54,15 @@ public struct ImportConfig: Codable, Sendable, Hashable {
     public var tmp: String?
     /// Parquet options for the leaves.
     public var parquet: ParquetWriteOptions = ParquetWriteOptions()
+    /// Rows per batch read from an input (default 65,536); smaller for very wide rows (alerts
+    /// with image cutouts are ~70 KB each).
+    public var batchRows: Int?
+
+    /// The catalog's ra column: ``ra``, or the last component of a struct path.
+    public var raName: String { Self.leaf(ra) }
+    /// The catalog's dec column.
+    public var decName: String { Self.leaf(dec) }
+    static func leaf(_ path: String) -> String { path.split(separator: ".").last.map(String.init) ?? path }
 
     /// A configuration with defaults for everything but inputs and output.
     public init(inputs: [String], output: String) {
@@ -61,7 +72,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case inputs, output, format, ra, dec, columns, catalogName, catalogType, highestOrder, lowestOrder, threshold,
-             constantOrder, dropEmptySiblings, hdu, csv, schemaFile, columnTypes, jobs, memoryBytes, tmp, parquet
+             constantOrder, dropEmptySiblings, hdu, csv, schemaFile, columnTypes, jobs, memoryBytes, tmp, parquet, batchRows
     }
 
     /// Decodes a configuration; absent keys take their defaults.
@@ -85,6 +96,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         s.columnTypes = try c.decodeIfPresent([String: ColumnType].self, forKey: .columnTypes)
         s.jobs = try c.decodeIfPresent(Int.self, forKey: .jobs)
         s.memoryBytes = try c.decodeIfPresent(Int64.self, forKey: .memoryBytes) ?? s.memoryBytes
+        s.batchRows = try c.decodeIfPresent(Int.self, forKey: .batchRows)
         s.tmp = try c.decodeIfPresent(String.self, forKey: .tmp)
         s.parquet = try c.decodeIfPresent(ParquetWriteOptions.self, forKey: .parquet) ?? s.parquet
         self = s
@@ -151,6 +163,7 @@ public struct ImportConfig: Codable, Sendable, Hashable {
         if !csv.hasHeader && csv.columnNames == nil { throw bad("a CSV without a header needs column names") }
         if case .number(let n) = hdu, n < 0 { throw bad("the FITS HDU number must be 0 or more, got \(n)") }
         guard !ra.isEmpty, !dec.isEmpty else { throw bad("the ra and dec column names must not be empty") }
+        if let b = batchRows, !(1...1_048_576).contains(b) { throw bad("the rows per read batch must be in 1...1048576, got \(b)") }
     }
 
     /// The settings that determine the output (jobs, memory and tmp do not, nor where the

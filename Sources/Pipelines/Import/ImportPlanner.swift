@@ -72,16 +72,26 @@ struct ImportPlanner {
             }
         }
         schema = applyingOverrides(Schema(schema.fields.filter { $0.name != "_healpix_29" }))
+        // Coordinates in a struct (`candidate.ra`) become top-level columns named by their last component.
+        for path in [config.ra, config.dec] where schema.index(of: path) == nil && path.contains(".") {
+            guard let field = CoordinatePromotion.field(path, in: schema) else {
+                throw ImportError.coordinateColumns("no column '\(path)' in the inputs (a struct path: struct.child)")
+            }
+            guard schema.index(of: field.name) == nil else {
+                throw ImportError.coordinateColumns("'\(path)' would become the top-level column '\(field.name)', which the inputs already have")
+            }
+            schema = Schema(schema.fields + [field], metadata: schema.metadata)
+        }
         if let keep = config.columns {
             var names = keep
-            for c in [config.ra, config.dec] where !names.contains(c) { names.append(c) }
+            for c in [config.raName, config.decName] where !names.contains(c) { names.append(c) }
             let missing = names.filter { schema.index(of: $0) == nil }
             guard missing.isEmpty else {
                 throw RunError.configuration("--columns names columns the inputs do not have: \(missing.joined(separator: ", "))")
             }
             schema = Schema(names.map { schema.fields[schema.index(of: $0)!] })
         }
-        for c in [config.ra, config.dec] {
+        for c in [config.raName, config.decName] {
             guard let f = schema.fields.first(where: { $0.name == c }) else {
                 throw ImportError.coordinateColumns("no column '\(c)' in the inputs (columns: \(schema.names.prefix(20).joined(separator: ", "))); set --ra/--dec")
             }

@@ -59,12 +59,12 @@ struct MapStage {
         let unpackTarget = InputReaders.needsUnpacking(input, config: config) ? files.unpackedFile(input.index) : nil
         do {
             if let unpackTarget { try InputReaders.unpack(input, to: unpackTarget) }
-            let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: 65_536,
+            let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: config.batchRows ?? 65_536,
                                               selecting: config.columns == nil ? nil : inputSchema.names, unpacked: unpackTarget)
             var rowBase: Int64 = 0
             while let raw = try reader.next() {
                 try Interruption.check()
-                let batch = try conform(raw, path: input.path)
+                let batch = try conform(try CoordinatePromotion.promote(raw, config: config, path: input.path), path: input.path)
                 let (hpx, valid, rejected) = try coordinates(batch, path: input.path, rowBase: rowBase)
                 record.rejectedRows += Int64(rejected.count)
                 for r in rejected where record.rejectedRowSamples.count < Self.rejectedSampleLimit {
@@ -142,9 +142,9 @@ struct MapStage {
     func coordinates(_ batch: RecordBatch, path: String, rowBase: Int64) throws
         -> (hpx: [Int64], valid: [Int32]?, rejected: [Rejection])
     {
-        guard let raCol = batch.column(config.ra), let decCol = batch.column(config.dec),
+        guard let raCol = batch.column(config.raName), let decCol = batch.column(config.decName),
               let (ra, raValid) = raCol.doubles(), let (dec, decValid) = decCol.doubles() else {
-            throw FormatError(.corruptInput, "ra/dec columns '\(config.ra)'/'\(config.dec)' missing or not numeric", path: path)
+            throw FormatError(.corruptInput, "ra/dec columns '\(config.raName)'/'\(config.decName)' missing or not numeric", path: path)
         }
         let n = batch.length
         var hpx = [Int64](repeating: 0, count: n)
@@ -293,5 +293,47 @@ enum RowSort {
             }
         }
         return idx
+    }
+}
+
+/// Coordinates read from a struct's child (`--ra candidate.ra`): added to each batch as top-level
+/// columns named by their last component, so the catalog has them where lsdb looks.
+enum CoordinatePromotion {
+    /// The top-level field `path` (`struct.child`) becomes, or nil when the schema has no such child.
+    static func field(_ path: String, in schema: Schema) -> Field? {
+        let parts = path.split(separator: ".").map(String.init)
+        guard parts.count >= 2, let top = schema.fields.first(where: { $0.name == parts[0] }) else { return nil }
+        var type = top.type
+        for p in parts.dropFirst() {
+            guard case .structure(let fs) = type, let f = fs.first(where: { $0.name == p }) else { return nil }
+            type = f.type
+        }
+        return Field(parts[parts.count - 1], type)
+    }
+
+    /// `batch` with the promoted coordinate columns appended (unchanged when ra/dec are top-level).
+    static func promote(_ batch: RecordBatch, config: ImportConfig, path: String) throws -> RecordBatch {
+        var fields = batch.schema.fields, columns = batch.columns
+        for name in [config.ra, config.dec] where batch.schema.index(of: name) == nil && name.contains(".") {
+            let parts = name.split(separator: ".").map(String.init)
+            guard let k = batch.schema.index(of: parts[0]) else {
+                throw FormatError(.corruptInput, "no column '\(parts[0])' for the coordinate '\(name)'", path: path)
+            }
+            var data = batch.columns[k], type = batch.schema.fields[k].type
+            // A struct child's row i is at the parent's offset + i.
+            var offset = 0
+            for p in parts.dropFirst() {
+                guard case .structure(let fs) = type, let j = fs.firstIndex(where: { $0.name == p }) else {
+                    throw FormatError(.corruptInput, "'\(name)' is not a struct child in this file", path: path)
+                }
+                offset += data.offset
+                data = data.children[j]
+                type = fs[j].type
+            }
+            columns.append(data.slice(offset..<offset + batch.length))
+            fields.append(Field(parts[parts.count - 1], type))
+        }
+        guard columns.count != batch.columns.count else { return batch }
+        return RecordBatch(schema: Schema(fields, metadata: batch.schema.metadata), columns: columns, length: batch.length)
     }
 }

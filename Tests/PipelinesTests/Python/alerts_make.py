@@ -86,6 +86,11 @@ def synthetic(out, schema_dir, nights, per_night, seed):
     rng = random.Random(seed)
     schema, named = load_402(schema_dir)
     pool = [f"ZTF20{''.join(rng.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(7))}" for _ in range(max(3, per_night // 3))]
+    # Each object sits at one place; its alerts repeat its earlier detections in prv_candidates
+    # (as ZTF's do), plus an upper limit now and then.
+    where = {o: (rng.uniform(0, 360), rng.uniform(-30, 80)) for o in pool}
+    history = {o: [] for o in pool}
+    prv_fields = [f["name"] for f in named["ztf.alert.prv_candidate"]["fields"]]
     total, candid = 0, 1_000_000_000_000_000_000
     os.makedirs(out, exist_ok=True)
     for k in range(nights):
@@ -96,10 +101,23 @@ def synthetic(out, schema_dir, nights, per_night, seed):
             a = value(rng, schema, named)
             candid += rng.randint(1, 1000)
             a["candid"] = candid
-            a["objectId"] = rng.choice(pool)
+            o = rng.choice(pool)
+            a["objectId"] = o
             a["schemavsn"] = "4.02"
+            c = a["candidate"]
             # Observations between 03:00 and 13:00 UTC of the night's date.
-            a["candidate"]["jd"] = base_jd + rng.uniform(3 / 24, 13 / 24)
+            c["jd"] = base_jd + rng.uniform(3 / 24, 13 / 24)
+            c["ra"], c["dec"] = where[o][0] + rng.gauss(0, 1e-5), where[o][1] + rng.gauss(0, 1e-5)
+            c["fid"] = rng.choice([1, 2, 3])
+            c["magpsf"] = rng.uniform(15, 21)
+            c["candid"] = a["candid"]
+            prv = [dict(h) for h in history[o][-4:]]
+            if rng.random() < 0.3:
+                limit = value(rng, named["ztf.alert.prv_candidate"], named)
+                limit.update(jd=c["jd"] - rng.uniform(0.5, 3), fid=1, magpsf=None, candid=None, ra=None, dec=None)
+                prv.append(limit)
+            a["prv_candidates"] = prv if prv or rng.random() < 0.5 else None
+            history[o].append({f: c[f] for f in prv_fields})
             buf = io.BytesIO()
             fastavro.writer(buf, schema, [a])
             members.append((f"{a['candid']}.avro", buf.getvalue()))
