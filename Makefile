@@ -7,7 +7,7 @@ VENV := .venv
 APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev libarchive-dev libavro-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra clean
+.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra bench-alerts clean
 
 setup: apt venv
 
@@ -80,6 +80,19 @@ demo: build-release
 	.build/release/astropile split demo-output/sdss_64_x_spectra --fractions train=0.5,val=0.25,test=0.25 --seed 42
 	.build/release/astropile info demo-output/sdss_64_x_spectra
 	.build/release/astropile show demo-output/sdss_spectra --object 7562816566389397504 --png demo-output/spectrum.png
+	@# Alerts: the ZTF alert fixtures packed into nightly tarballs, served from 127.0.0.1 as the ZTF archive
+	@# lists them, fetched, ingested into an alert lake, and made into the alert and light-curve catalogs.
+	$(VENV)/bin/python Tests/PipelinesTests/Python/alerts_make.py fixtures demo-output/ztf-archive ../shared/fixtures/ztf-alerts/*.avro
+	$(VENV)/bin/python Tests/FetchTests/fetch_server.py --root demo-output/ztf-archive > demo-output/server.txt & echo $$! > demo-output/server.pid; \
+	for i in $$(seq 50); do grep -q PORT demo-output/server.txt 2>/dev/null && break; sleep 0.1; done; \
+	port=$$(awk '/PORT/ {print $$2}' demo-output/server.txt); \
+	.build/release/astropile fetch ztf-alerts --from 2018-01-01 --to 2021-12-31 --dest demo-output/ztf --base http://127.0.0.1:$$port/; \
+	status=$$?; kill $$(cat demo-output/server.pid); exit $$status
+	.build/release/astropile alerts ingest 'demo-output/ztf/**/ztf_public_*.tar.gz' --output demo-output/ztf_lake
+	.build/release/astropile alerts status demo-output/ztf_lake
+	.build/release/astropile alerts catalog demo-output/ztf_lake --output demo-output/ztf_alerts
+	.build/release/astropile alerts lightcurves demo-output/ztf_lake --output demo-output/ztf_objects
+	.build/release/astropile info demo-output/ztf_objects
 
 test: setup lint
 	swift build --build-tests
@@ -106,6 +119,10 @@ bench-stamps: build-release
 
 bench-spectra: build-release
 	bench/spectra/run.sh
+
+# 100,000 replicated fixture alerts in 20 nightly tar.gz (≈4.7 GB, made once into .bench-alerts/).
+bench-alerts: build-release
+	bench/alerts/run.sh
 
 # Two builds on the same inputs: BEFORE=path/to/astropile (e.g. a release build of an older commit).
 bench-engine: build-release

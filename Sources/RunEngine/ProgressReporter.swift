@@ -13,6 +13,8 @@ public final class ProgressReporter: @unchecked Sendable {
     private let isTTY: Bool
     private let interval: TimeInterval
     private let enabled: Bool
+    /// Secondary counts shown after the main one with their rates (e.g. alerts beside bytes).
+    private var tallies: [(name: String, count: Int64)] = []
 
     /// Starts reporting `stage`, counting `unit`s out of `total` (if known).
     public init(stage: String, unit: String, total: Int64?, enabled: Bool = true) {
@@ -35,6 +37,13 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
+    /// Adds `n` to a secondary count shown on the line as "N name (R/s)", e.g. the alerts decoded
+    /// while the main count is bytes read.
+    public func tally(_ name: String, _ n: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        if let k = tallies.firstIndex(where: { $0.name == name }) { tallies[k].count += n } else { tallies.append((name, n)) }
+    }
+
     /// Prints the final line of the stage.
     public func finish() {
         lock.lock(); defer { lock.unlock() }
@@ -44,15 +53,24 @@ public final class ProgressReporter: @unchecked Sendable {
     private func emit(final: Bool) {
         let elapsed = max(Date().timeIntervalSince(start), 1e-6)
         let rate = Double(done) / elapsed
-        var line = "\(stage): \(Self.format(done))"
-        if let total { line += "/\(Self.format(total))" }
-        line += " \(unit), \(Self.format(Int64(rate)))/s"
+        let bytes = unit == "bytes"
+        var line = "\(stage): " + show(done, bytes)
+        if let total { line += "/" + show(total, bytes) }
+        line += bytes ? " MB, " + show(Int64(rate), true) + " MB/s" : " \(unit), " + show(Int64(rate), false) + "/s"
+        for t in tallies {
+            let r = Int64(Double(t.count) / elapsed)
+            line += ", " + Self.format(t.count) + " " + t.name + " (" + Self.format(r) + "/s)"
+        }
         if let total, !final, rate > 0, total > done {
             line += ", ETA \(Self.duration(Double(total - done) / rate))"
         }
         if final { line += ", \(Self.duration(elapsed))" }
         let text = isTTY ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
         FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    private func show(_ n: Int64, _ megabytes: Bool) -> String {
+        megabytes ? String(format: "%.1f", Double(n) / 1e6) : Self.format(n)
     }
 
     static func format(_ n: Int64) -> String {

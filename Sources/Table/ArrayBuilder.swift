@@ -111,27 +111,104 @@ public final class ArrayBuilder {
         // invariant: a valid row of a non-empty column has its value buffers (Arrow layout).
         switch kind {
         case .fixed:
-            values.append(contentsOf: UnsafeRawBufferPointer(start: source.buffers[1]!.base! + j * width, count: width))
+            values.append(contentsOf: UnsafeRawBufferPointer(start: source.buffer1Base! + j * width, count: width))
             markValid(true)
         case .bool:
-            let byte = source.buffers[1]!.base!.load(fromByteOffset: j >> 3, as: UInt8.self)
+            let byte = source.buffer1Base!.load(fromByteOffset: j >> 3, as: UInt8.self)
             append(byte & (1 << UInt8(j & 7)) != 0)
         case .bytes:
-            let o = source.buffers[1]!.base!.assumingMemoryBound(to: Int32.self)
+            let o = source.buffer1Base!.assumingMemoryBound(to: Int32.self)
             let (start, end) = (Int(o[j]), Int(o[j + 1]))
-            append(bytes: UnsafeRawBufferPointer(start: source.buffers[2]?.base.map { $0 + start }, count: end - start))
+            append(bytes: UnsafeRawBufferPointer(start: source.buffer2Base.map { $0 + start }, count: end - start))
         case .list:
-            let o = source.buffers[1]!.base!.assumingMemoryBound(to: Int32.self)
+            let o = source.buffer1Base!.assumingMemoryBound(to: Int32.self)
             let child = children[0], values = source.children[0]
             for k in Int(o[j])..<Int(o[j + 1]) { child.appendRow(from: values, k) }
             appendValid()
         case .structure:
-            for (c, d) in zip(children, source.children) { c.appendRow(from: d, j) }
+            let sources = source.children
+            for k in children.indices { children[k].appendRow(from: sources[k], j) }
             appendValid()
         case .null:
             appendNull()
         }
     }
+
+    /// Appends many rows picked from several source columns of this builder's type, column by
+    /// column: row `p` is row `rows[p]` (logical) of `sources[Int(source[p])]`. One pass per leaf
+    /// column instead of one walk of the whole type per row — the merge and sort loops of the
+    /// alert lake move rows this way.
+    /// - Precondition: as ``appendRow(from:_:)``; `source` and `rows` have the same count.
+    public func appendRows(from sources: [ArrayData], source: [Int32], rows: [Int]) {
+        let n = rows.count
+        guard n > 0 else { return }
+        // Per source: its offset and buffer starts, read once (no retain per row).
+        let offsets = sources.map(\.offset)
+        let valid = sources.map(\.validityBase)
+        let b1 = sources.map(\.buffer1Base)
+        func isValid(_ p: Int) -> Bool {
+            let s = Int(source[p])
+            guard let v = valid[s] else { return sources[s].type != .null }
+            let bit = offsets[s] + rows[p]
+            return v.load(fromByteOffset: bit >> 3, as: UInt8.self) & (1 << UInt8(bit & 7)) != 0
+        }
+        // invariant: a valid row of a non-empty column has its value buffers (Arrow layout).
+        switch kind {
+        case .fixed:
+            let w = width
+            let start = values.count
+            values.append(contentsOf: repeatElement(0, count: n * w))
+            values.withUnsafeMutableBytes { out in
+                for p in 0..<n where isValid(p) {
+                    let s = Int(source[p])
+                    (out.baseAddress! + start + p * w).copyMemory(from: b1[s]! + (offsets[s] + rows[p]) * w, byteCount: w)
+                }
+            }
+            for p in 0..<n { markValid(isValid(p)) }
+        case .bool:
+            for p in 0..<n {
+                let s = Int(source[p]), j = offsets[s] + rows[p]
+                if isValid(p) { append(b1[s]!.load(fromByteOffset: j >> 3, as: UInt8.self) & (1 << UInt8(j & 7)) != 0) } else { appendNull() }
+            }
+        case .bytes:
+            let b2 = sources.map(\.buffer2Base)
+            for p in 0..<n {
+                guard isValid(p) else { appendNull(); continue }
+                let s = Int(source[p]), j = offsets[s] + rows[p]
+                let o = b1[s]!.assumingMemoryBound(to: Int32.self)
+                let (a, b) = (Int(o[j]), Int(o[j + 1]))
+                append(bytes: UnsafeRawBufferPointer(start: b2[s].map { $0 + a }, count: b - a))
+            }
+        case .list:
+            var childSource: [Int32] = [], childRows: [Int] = []
+            let child = children[0]
+            var total = child.length
+            for p in 0..<n {
+                if isValid(p) {
+                    let s = Int(source[p]), j = offsets[s] + rows[p]
+                    let o = b1[s]!.assumingMemoryBound(to: Int32.self)
+                    for k in Int(o[j])..<Int(o[j + 1]) { childSource.append(source[p]); childRows.append(k) }
+                    total += Int(o[j + 1] - o[j])
+                    offsets_append(total)
+                    markValid(true)
+                } else {
+                    offsets_append(total)
+                    markValid(false)
+                }
+            }
+            child.appendRows(from: sources.map { $0.children[0] }, source: childSource, rows: childRows)
+        case .structure:
+            var adjusted = [Int](repeating: 0, count: n)
+            for p in 0..<n { adjusted[p] = offsets[Int(source[p])] + rows[p] }
+            for (k, c) in children.enumerated() { c.appendRows(from: sources.map { $0.children[k] }, source: source, rows: adjusted) }
+            for p in 0..<n { markValid(isValid(p)) }
+        case .null:
+            for _ in 0..<n { appendNull() }
+        }
+    }
+
+    @inline(__always)
+    private func offsets_append(_ v: Int) { offsets.append(Int32(truncatingIfNeeded: v)) }
 
     /// Drops every row from `rows` on (and what nested children hold for them), undoing a
     /// partly decoded row after a decode error. Children ahead of their parent (a row being

@@ -16,6 +16,13 @@ public final class ArrayData: @unchecked Sendable {
     public let buffers: [Buffer?]
     /// Children of nested types.
     public let children: [ArrayData]
+    /// The validity bitmap's start (nil when there is none), cached so hot loops read it
+    /// without copying a ``Buffer`` (and retaining its owner) per element.
+    public let validityBase: UnsafeRawPointer?
+    /// The second buffer's start: values of fixed-width types, offsets of strings and lists.
+    public let buffer1Base: UnsafeRawPointer?
+    /// The third buffer's start: the bytes of strings and binaries.
+    public let buffer2Base: UnsafeRawPointer?
 
     /// Creates array data; `buffers.count` must equal `type.bufferCount`.
     public init(type: DataType, length: Int, nullCount: Int?, offset: Int = 0, buffers: [Buffer?], children: [ArrayData] = []) {
@@ -27,12 +34,15 @@ public final class ArrayData: @unchecked Sendable {
         self.offset = offset
         self.buffers = buffers
         self.children = children
+        validityBase = buffers.first.flatMap { $0?.base }
+        buffer1Base = buffers.count > 1 ? buffers[1]?.base : nil
+        buffer2Base = buffers.count > 2 ? buffers[2]?.base : nil
     }
 
     /// True when element `i` is valid (not null).
     @inlinable
     public func isValid(_ i: Int) -> Bool {
-        guard buffers.count > 0, let validity = buffers[0], let base = validity.base else {
+        guard let base = validityBase else {
             return type != .null
         }
         let bit = offset + i

@@ -20,7 +20,7 @@ public struct Buffer: @unchecked Sendable {
 
     /// Copies `bytes` into new Swift-owned, 64-byte aligned memory.
     public init(copying bytes: UnsafeRawBufferPointer) {
-        let memory = OwnedMemory(byteCount: bytes.count)
+        let memory = OwnedMemory(uninitializedByteCount: bytes.count)
         if let src = bytes.baseAddress, bytes.count > 0 {
             memory.pointer.copyMemory(from: src, byteCount: bytes.count)
         }
@@ -58,6 +58,13 @@ public final class OwnedMemory: @unchecked Sendable {
         self.byteCount = byteCount
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+    }
+
+    /// Allocates `byteCount` bytes the caller fills at once (no zeroing pass).
+    public init(uninitializedByteCount byteCount: Int) {
+        self.byteCount = byteCount
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: min(max(byteCount, 1), 64) )
     }
 
     /// The memory as typed values.

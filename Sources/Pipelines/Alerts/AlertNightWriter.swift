@@ -47,6 +47,8 @@ enum AlertNightWriter {
         let keys: AlertLakeSchema.Keys
         let types: [DataType]
         var batch: ArrayData
+        /// Where `batch` is in the merge's list of pending sources (nil: not there yet).
+        var pending: Int32?
         var row = 0
         var length = 0
         private var ids: ArrayData
@@ -79,6 +81,7 @@ enum AlertNightWriter {
                 candids = b.columns[keys.candid]
                 row = 0
                 length = b.length
+                pending = nil
                 return true
             }
             return false
@@ -169,7 +172,17 @@ enum AlertNightWriter {
         var addedBy: [String: Int64] = [:]
         var lakeDuplicates: Int64 = 0
 
+        // Rows picked for the row group being built: (source batch, row), copied column by column.
+        var sources: [ArrayData] = []
+        var pickedSource: [Int32] = [], pickedRow: [Int] = []
         func flushBuilder() throws {
+            if !pickedRow.isEmpty {
+                builder.appendRows(from: sources, source: pickedSource, rows: pickedRow)
+                pickedSource.removeAll(keepingCapacity: true)
+                pickedRow.removeAll(keepingCapacity: true)
+                sources.removeAll(keepingCapacity: true)
+                for c in cursors { c.pending = nil }
+            }
             guard builder.length > 0 else { return }
             let n = builder.length
             if writer == nil {
@@ -213,11 +226,16 @@ enum AlertNightWriter {
                     }
                 }
             } else {
-                builder.appendRow(from: top.batch, top.row)
+                if top.pending == nil {
+                    sources.append(top.batch)
+                    top.pending = Int32(sources.count - 1)
+                }
+                pickedSource.append(top.pending ?? 0)
+                pickedRow.append(top.row)
                 inFile += 1
                 total += 1
                 if !fromLake, let k = contributionOf[top.order] { addedBy[fresh[k].key, default: 0] += 1 }
-                if builder.length >= config.alertsPerRowGroup || inFile >= config.alertsPerFile {
+                if pickedRow.count >= config.alertsPerRowGroup || inFile >= config.alertsPerFile {
                     try flushBuilder()
                 }
             }

@@ -21,21 +21,33 @@ final class AlertSchemaCache: @unchecked Sendable {
     private var count = 0
 
     func entry(_ bytes: UnsafeRawBufferPointer) -> Entry {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        // FNV-1a over the length and a sample of 8-byte words (every 64th word, and the last): the
+        // hash only picks a bucket; the full bytes are compared (memcmp) before a schema is reused.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        var k = 0
+        while k + 8 <= bytes.count {
+            h = (h ^ bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0x100_0000_01b3
+            k += 512
+        }
+        if bytes.count >= 8 { h = (h ^ bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) &* 0x100_0000_01b3 }
+        func same(_ e: Entry) -> Bool {
+            e.bytes.count == bytes.count && (bytes.count == 0 || e.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+        }
         lock.lock()
-        if let e = byHash[h]?.first(where: { $0.bytes.elementsEqual(bytes) }) { lock.unlock(); return e }
+        if let e = byHash[h]?.first(where: same) { lock.unlock(); return e }
         lock.unlock()
         let type = Result { () throws(FormatError) -> AvroType in
             do { return try AvroType.parse(json: bytes) } catch let e as FormatError { throw e } catch { throw FormatError(.corruptInput, "\(error)") }
         }
         var version = "unlabelled"
         if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let v = object["version"] as? String { version = v }
-        let hex = String(h, radix: 16)
+        var full: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { full = (full ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let hex = String(full, radix: 16)
         let label = version + " (schema " + String(repeating: "0", count: 16 - hex.count) + hex + ")"
         lock.lock()
         defer { lock.unlock() }
-        if let e = byHash[h]?.first(where: { $0.bytes.elementsEqual(bytes) }) { return e }
+        if let e = byHash[h]?.first(where: same) { return e }
         count += 1
         let e = Entry(id: count, bytes: Array(bytes), type: type, label: label)
         byHash[h, default: []].append(e)
@@ -184,7 +196,8 @@ final class AlertSpill {
             try FileManager.default.createDirectory(atPath: folder + "/runs/\(n)", withIntermediateDirectories: true)
             let writer = try IPCFileWriter(path: path, schema: schema, durable: false)
             for chunk in stride(from: start, to: end, by: AlertNightWriter.batchRows) {
-                for k in chunk..<min(end, chunk + AlertNightWriter.batchRows) { builder.appendRow(from: structs[rows[k].batch], rows[k].row) }
+                let picks = rows[chunk..<min(end, chunk + AlertNightWriter.batchRows)]
+                builder.appendRows(from: structs, source: picks.map { Int32($0.batch) }, rows: picks.map(\.row))
                 let count = builder.length
                 try writer.write(RecordBatch(schema: schema, columns: builder.finish().children, length: count))
             }
