@@ -1,3 +1,4 @@
+#include <functional>
 // AstroPile's extern "C" shim over Arrow/Parquet C++. Thin: every function converts C Data
 // Interface structs to Arrow objects, calls Arrow, and turns a failed Status into a message.
 #include "ArrowShim.h"
@@ -400,10 +401,24 @@ int ap_parquet_writer_open(const char* path, struct ArrowSchema* schema, const a
     // Dictionary encoding of measured floating-point values almost never pays (every value is
     // distinct): the writer builds a dictionary page, overflows it and falls back to PLAIN.
     // The same holds for 64-bit integers (ids, _healpix_29, bit masks): nearly all distinct.
-    for (const auto& f : s->fields()) {
-      auto id = f->type()->id();
-      if (arrow::is_floating(id) || id == arrow::Type::INT64 || id == arrow::Type::UINT64) b.disable_dictionary(f->name());
-    }
+    // Binary values (image cutouts, stamps) are distinct too, and hashing tens of KB per value for
+    // a dictionary that then overflows costs more than writing them. Nested leaves count as well,
+    // by their Parquet paths (`a.b` in structs, `a.list.element` in lists).
+    std::function<void(const std::string&, const std::shared_ptr<arrow::Field>&)> plain =
+        [&](const std::string& prefix, const std::shared_ptr<arrow::Field>& f) {
+      const auto& t = f->type();
+      auto id = t->id();
+      std::string path = prefix + f->name();
+      if (id == arrow::Type::STRUCT) {
+        for (const auto& c : t->fields()) plain(path + ".", c);
+      } else if (id == arrow::Type::LIST || id == arrow::Type::LARGE_LIST) {
+        plain(path + ".list.", std::make_shared<arrow::Field>("element", t->field(0)->type()));
+      } else if (arrow::is_floating(id) || id == arrow::Type::INT64 || id == arrow::Type::UINT64 ||
+                 id == arrow::Type::BINARY || id == arrow::Type::LARGE_BINARY) {
+        b.disable_dictionary(path);
+      }
+    };
+    for (const auto& f : s->fields()) plain("", f);
     parquet::ArrowWriterProperties::Builder ab;
     ab.store_schema();
     AP_ASSIGN(auto writer, parquet::arrow::FileWriter::Open(*s, arrow::default_memory_pool(), sink, b.build(), ab.build()));

@@ -17,7 +17,7 @@ args = ap.parse_args()
 here = os.path.dirname(os.path.abspath(__file__))
 python = sys.executable
 cores = os.cpu_count() or 1
-inputs = os.path.join(args.work, f"in-{args.alerts}-{args.nights}")
+inputs = os.path.join(args.work, f"in-{args.alerts}-{args.nights}-random-cutouts")
 t = time.time()
 subprocess.run([python, os.path.join(here, "make_alerts.py"), os.path.join(here, "../../../shared/fixtures/ztf-alerts"),
                 inputs, str(args.alerts), str(args.nights), "12"], check=True, capture_output=True)
@@ -45,4 +45,4 @@ for name, s, rss in (("gzip -dc (floor)", floor, floor_rss), ("astropile alerts 
                      ("Fink recipe (fastavro+pyarrow)", fink, fink_rss)):
     print(f"{name:28}{s:9.1f}{alerts / s / cores:15.0f}{size / s / cores:11.1f}{rss:10.0f}")
 print(f"AstroPile vs the Fink recipe: {fink / ours:.1f}x faster per core; vs the gzip floor: {ours / floor:.2f}x its time")
-print(f"lake {du(lake):.0f} MB (AstroPile), {du(fink_out):.0f} MB (Fink recipe; peak RSS of the Fink run is the parent process's)")
+print(f"lake {du(lake):.0f} MB (AstroPile), {du(fink_out):.0f} MB (Fink recipe); peak MiB: the largest single process")

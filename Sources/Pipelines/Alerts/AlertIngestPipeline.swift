@@ -121,7 +121,8 @@ public enum AlertIngestPipeline {
         }
         let work = run.folder.path
         let workers = max(1, RunOptions(jobs: config.jobs).workers)
-        let budget = Int(max(16 << 20, config.memoryBytes / Int64(workers) / 3))
+        // A worker holds its decode buffers, their finished copy and the batch being sorted out.
+        let budget = Int(max(16 << 20, config.memoryBytes / Int64(workers) / 4))
 
         let totalBytes = items.reduce(Int64(0)) { $0 + $1.sizes.reduce(0, +) }
         let reads = try run.stage(AlertIngestStage.read, items: items, key: \.key,

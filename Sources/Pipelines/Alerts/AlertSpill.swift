@@ -146,8 +146,13 @@ final class AlertSpill {
         return n
     }
 
-    /// Whether the decode buffers reached their budget (the caller then calls ``flush()``).
-    var needsFlush: Bool { bufferedBytes >= budget }
+    /// Whether the decode buffers reached their budget (the caller then calls ``flush()``);
+    /// measured every 16 members (walking the builders is not free).
+    var needsFlush: Bool {
+        checks += 1
+        return checks % 16 == 0 && bufferedBytes >= budget
+    }
+    private var checks = 0
 
     /// Removes every run written so far (an archive refused as a whole).
     func discard() {
