@@ -30,6 +30,7 @@ final class AlertSchemaCache: @unchecked Sendable {
             k += 512
         }
         if bytes.count >= 8 { h = (h ^ bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) &* 0x100_0000_01b3 }
+        // invariant: both buffers are non-empty (count > 0) where their base addresses are unwrapped.
         func same(_ e: Entry) -> Bool {
             e.bytes.count == bytes.count && (bytes.count == 0 || e.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
         }
