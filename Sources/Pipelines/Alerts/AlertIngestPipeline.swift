@@ -155,11 +155,9 @@ public enum AlertIngestPipeline {
         let report = try run.step(AlertIngestStage.finish) { () -> AlertIngestReport in
             // Alerts each item added, over its nights.
             var added: [String: Int64] = [:]
-            for (night, record) in zip(nights, nightRecords) {
+            for night in nights {
                 let contents = NightContents.read(lake.folder(night))
-                for c in contributions[night] ?? [] where !record.alreadyMerged.contains(c.key) || contents != nil {
-                    added[c.key, default: 0] += contents?.addedBy?[c.key] ?? 0
-                }
+                for c in contributions[night] ?? [] { added[c.key, default: 0] += contents?.addedBy?[c.key] ?? 0 }
             }
             var entries: [(AlertSourceEntry, [Rejection])] = []
             var labels: [String: Int64] = [:]

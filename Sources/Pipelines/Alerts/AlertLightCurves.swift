@@ -126,20 +126,7 @@ public enum AlertLightCurves {
             return Point(record: record, row: row, map: map, jd: jdC.values(Double.self)[j], fid: fidC.values(Int32.self)[j])
         }
 
-        var heap = cursors
-        func siftDown(_ start: Int) {
-            var i = start
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count, AlertNightWriter.precedes(heap[l], heap[m]) { m = l }
-                if r < heap.count, AlertNightWriter.precedes(heap[r], heap[m]) { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        var heap = CursorHeap(cursors)
         var current: [UInt8]? = nil
         var pts: [Point] = []
         var alerts = 0
@@ -209,11 +196,7 @@ public enum AlertLightCurves {
             }
             progress.advance(1)
             top.row += 1
-            if top.row >= top.length, try !top.advance() {
-                heap.swapAt(0, heap.count - 1)
-                heap.removeLast()
-            }
-            siftDown(0)
+            try heap.stepped()
             sinceCheck += 1
             if sinceCheck >= 4096 { sinceCheck = 0; try Interruption.check() }
         }

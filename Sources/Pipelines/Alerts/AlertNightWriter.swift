@@ -198,21 +198,7 @@ enum AlertNightWriter {
             }
         }
 
-        // A binary min-heap of cursors.
-        var heap = cursors
-        func siftDown(_ start: Int) {
-            var i = start
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count, precedes(heap[l], heap[m]) { m = l }
-                if r < heap.count, precedes(heap[r], heap[m]) { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        var heap = CursorHeap(cursors)
         var sinceCheck = 0
         while let top = heap.first {
             let candid = top.candid
@@ -241,13 +227,7 @@ enum AlertNightWriter {
             }
             if !fromLake { progress.advance(1) }
             top.row += 1
-            if top.row >= top.length {
-                if try !top.advance() {
-                    heap.swapAt(0, heap.count - 1)
-                    heap.removeLast()
-                }
-            }
-            siftDown(0)
+            try heap.stepped()
             sinceCheck += 1
             if sinceCheck >= 4096 { sinceCheck = 0; try Interruption.check() }
         }
@@ -272,6 +252,44 @@ enum AlertNightWriter {
         record.files = files
         record.generation = contents.generation
         return record
+    }
+}
+
+/// A binary min-heap of merge cursors by (objectId, jd, order): the night merge and the
+/// light-curve merge both walk sorted files this way.
+struct CursorHeap {
+    private var items: [AlertNightWriter.Cursor]
+
+    init(_ cursors: [AlertNightWriter.Cursor]) {
+        items = cursors
+        for i in stride(from: items.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    }
+
+    /// The cursor whose current row comes first.
+    var first: AlertNightWriter.Cursor? { items.first }
+
+    /// After the caller moved the first cursor's row on: loads its next batch (dropping the
+    /// cursor at its end) and restores the order.
+    mutating func stepped() throws {
+        guard let top = items.first else { return }
+        if top.row >= top.length, try !top.advance() {
+            items.swapAt(0, items.count - 1)
+            items.removeLast()
+        }
+        siftDown(0)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count, AlertNightWriter.precedes(items[l], items[m]) { m = l }
+            if r < items.count, AlertNightWriter.precedes(items[r], items[m]) { m = r }
+            if m == i { return }
+            items.swapAt(i, m)
+            i = m
+        }
     }
 }
 
