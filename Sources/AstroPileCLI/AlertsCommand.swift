@@ -13,7 +13,8 @@ struct AlertsCommand: ParsableCommand {
             candidate.jd), one schema for every ZTF alert schema from 3.0 to 4.02 (candidate a struct, \
             prv_candidates and fp_hists lists of structs, the three cutouts struct<fileName, stampData>; a field \
             an older alert lacks is null), LAKE/_manifest.sqlite (every archive with its size, SHA-256, counts and \
-            status) and LAKE/_lake.json. pyarrow.dataset(LAKE, partitioning="hive") opens it.
+            status) and LAKE/_lake.json. pyarrow.dataset(LAKE, partitioning="hive") opens it. With ingest --cutouts \
+            separate the cutouts are in LAKE/year=…/day=DD/_cutouts/part-NNNNN.parquet instead, row for row.
             """,
         subcommands: [AlertsIngestCommand.self, AlertsStatusCommand.self, AlertsCatalogCommand.self, AlertsLightCurvesCommand.self])
 }
@@ -56,6 +57,13 @@ struct AlertsIngestCommand: ParsableCommand, StatusReturningCommand {
     @Option(name: .long, help: "Alerts per Parquet row group (default: 1000; a row group is held in memory while written).")
     var alertsPerRowGroup: Int = 1000
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Where the cutouts go: inline or separate (default: the lake's mode; inline for a new lake).",
+        discussion: "inline: cutoutScience/cutoutTemplate/cutoutDifference struct<fileName, stampData> columns of the alert rows. "
+            + "separate: a cutout table per night, year=…/day=DD/_cutouts/part-NNNNN.parquet, the same rows in the same order as "
+            + "part-NNNNN.parquet with candid and objectId, so scans of the alerts read a tenth of the bytes. A lake keeps its mode."))
+    var cutouts: AlertCutoutMode?
+
     @Option(name: .long, help: "Memory budget, e.g. 2GiB (default: 1GiB).")
     var memory: String?
 
@@ -63,6 +71,7 @@ struct AlertsIngestCommand: ParsableCommand, StatusReturningCommand {
 
     func makeConfig() throws -> AlertIngestConfig {
         var c = AlertIngestConfig(inputs: inputs, output: output)
+        c.cutouts = cutouts
         c.alertsPerFile = alertsPerFile
         c.alertsPerRowGroup = alertsPerRowGroup
         c.jobs = runOptions.jobs
@@ -98,6 +107,8 @@ struct AlertsIngestCommand: ParsableCommand, StatusReturningCommand {
     }
 }
 
+extension AlertCutoutMode: ExpressibleByArgument {}
+
 /// `astropile alerts status`.
 struct AlertsStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -129,7 +140,11 @@ struct AlertsCatalogCommand: ParsableCommand, StatusReturningCommand {
         commandName: "catalog",
         abstract: "Make a HATS catalog of a lake's alerts by position (lsdb opens it), nested columns kept nested.",
         discussion: """
-            Runs the import pipeline on the lake's files: candidate.ra / candidate.dec become the top-level ra / dec             columns (hats_col_ra/dec), candidate stays a struct, prv_candidates and fp_hists lists of structs, the             cutouts struct<fileName, stampData> (or dropped with --without-cutouts). dataproduct_type is source.             Resumable and a no-op when complete, as any import.
+            Runs the import pipeline on the lake's files: candidate.ra / candidate.dec become the top-level ra / dec \
+            columns (hats_col_ra/dec), candidate stays a struct, prv_candidates and fp_hists lists of structs, the \
+            cutouts struct<fileName, stampData> (or dropped with --without-cutouts; a lake ingested with --cutouts \
+            separate gives a catalog without them). dataproduct_type is source. Resumable and a no-op when \
+            complete, as any import.
             """)
 
     @Argument(help: "The lake folder.")

@@ -40,9 +40,9 @@ final class AlertsFixture: Sendable {
         try TestSupport.runProcess(TestSupport.executable, arguments + ["--quiet"], environment: environment)
     }
 
-    func check(_ lake: String, _ expected: Int, _ sources: [String], fits: Bool = false) throws -> String {
+    func check(_ lake: String, _ expected: Int, _ sources: [String], fits: Bool = false, separate: Bool = false) throws -> String {
         try TestSupport.run(TestSupport.python, [StampsFixture.script("alerts_check.py")] + (fits ? ["--fits-cutouts"] : [])
-                            + [lake, String(expected)] + sources)
+                            + (separate ? ["--separate-cutouts"] : []) + [lake, String(expected)] + sources)
     }
 
     func tarballs(_ folder: String) throws -> [String] {
@@ -108,6 +108,34 @@ final class AlertsFixture: Sendable {
         #expect(dup.stderr.contains("0 written, 1 duplicates") || dup.stderr.contains("duplicates"), "\(dup.stderr)")
         _ = try f.check(lake, f.avro.count, archives)
         #expect(try AlertsFixture.nightFiles(lake).keys.sorted() == before.keys.sorted())
+    }
+
+    @Test func separateCutoutsAreATableRowForRowThroughAMerge() throws {
+        let f = try AlertsFixture.get()
+        let lake = f.dir + "/separate-lake"
+        // The loose files but one, then the nightly tarballs of all: every night is merged with
+        // its separate files (the lake keeps its mode without the flag), one alert new.
+        let first = try f.astropile(["alerts", "ingest"] + f.avro.dropLast() + ["--output", lake, "--cutouts", "separate"])
+        #expect(first.status == 0, "\(first.stderr)")
+        _ = try f.check(lake, f.avro.count - 1, Array(f.avro.dropLast()), separate: true)
+        let second = try f.astropile(["alerts", "ingest", f.nightly, "--output", lake])
+        #expect(second.status == 3, "the rest are reported duplicates: \(second.stderr)")
+        let out = try f.check(lake, f.avro.count, f.avro, fits: true, separate: true)
+        #expect(out.contains("OK \(f.avro.count) alerts equal to fastavro"), "\(out)")
+        #expect(try AlertsFixture.status(lake)["cutouts"] as? String == "separate")
+        let other = try f.astropile(["alerts", "ingest", f.avro[0], "--output", lake, "--cutouts", "inline"])
+        #expect(other.status == 2 && other.stderr.contains("--cutouts separate"), "\(other.stderr)")
+
+        // Its catalog has the alert columns and no cutouts.
+        let catalog = f.dir + "/separate-catalog"
+        let made = try f.astropile(["alerts", "catalog", lake, "--output", catalog])
+        #expect(made.status == 0, "\(made.stderr)")
+        let columns = try TestSupport.runPython("""
+            import sys, lsdb
+            c = lsdb.open_catalog(sys.argv[1])
+            print(len(c.compute()), "cutoutScience" in c.columns, "candidate" in c.columns)
+            """, arguments: [catalog])
+        #expect(columns.trimmingCharacters(in: .whitespacesAndNewlines) == "\(f.avro.count) False True", "\(columns)")
     }
 
     @Test func looseAvroFilesGoToTheirPalomarNight() throws {

@@ -8,7 +8,7 @@ import Table
 /// promoted to top-level `ra`/`dec` (where lsdb looks for coordinates).
 public enum AlertCatalog {
     /// The cutout columns (dropped with `withoutCutouts`).
-    public static let cutouts = ["cutoutScience", "cutoutTemplate", "cutoutDifference"]
+    public static let cutouts = AlertLakeSchema.cutoutColumns
 
     /// The import of `lake`'s alerts into `output`.
     /// - Parameters:
@@ -32,9 +32,11 @@ public enum AlertCatalog {
         c.dec = "candidate.dec"
         c.catalogType = "source"
         c.highestOrder = highestOrder
-        c.threshold = threshold ?? (withoutCutouts ? 200_000 : 10_000)
-        c.batchRows = withoutCutouts ? 4096 : 256
-        if withoutCutouts { c.columns = try AlertLakeSchema.schema().names.filter { !cutouts.contains($0) } }
+        // A lake with a separate cutout table has none in its alert files: its catalog has none either.
+        let without = withoutCutouts || lake.cutoutMode() == .separate
+        c.threshold = threshold ?? (without ? 200_000 : 10_000)
+        c.batchRows = without ? 4096 : 256
+        if without { c.columns = try AlertLakeSchema.schema().names.filter { !cutouts.contains($0) } }
         return c
     }
 }

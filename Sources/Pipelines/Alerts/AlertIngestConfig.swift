@@ -30,6 +30,8 @@ public struct AlertIngestConfig: Codable, Sendable, Hashable {
     public var memoryBytes: Int64 = 1 << 30
     /// A folder for the work folder instead of the lake's own `_ingest`.
     public var tmp: String?
+    /// Where the cutouts go; nil: the mode the lake already has, `.inline` for a new lake.
+    public var cutouts: AlertCutoutMode?
 
     public init(inputs: [String], output: String) {
         self.inputs = inputs

@@ -76,6 +76,12 @@ public enum AlertIngestPipeline {
         defer { withExtendedLifetime(lock) {} }
         try recoverStaging(lake)
         let schema = try AlertLakeSchema.schema()
+        let existingMode = lake.cutoutMode()
+        let mode = config.cutouts ?? existingMode ?? .inline
+        if let existingMode, existingMode != mode {
+            throw RunError.configuration("\(lake.root) keeps its cutouts \(existingMode == .inline ? "in the alert rows" : "in a separate table"); "
+                                         + "ingest into it with --cutouts \(existingMode.rawValue), or into a new lake")
+        }
 
         let paths = try FileMatcher.expand(config.inputs, accept: AlertIngestConfig.accepts)
         guard !paths.isEmpty else { throw RunError.configuration("\(config.inputs.joined(separator: " ")) matches no archive or .avro file") }
@@ -110,8 +116,8 @@ public enum AlertIngestPipeline {
             items.append(AlertSourceItem(kind: .avro, paths: g.map(\.0), sizes: g.map(\.1), mtimes: g.map(\.2), night: nil,
                                          key: "f-" + CanonicalHash.fnv1a(g.map { "\($0.0)\t\($0.1)\t\($0.2)" }.joined(separator: "\n"))))
         }
-        struct HashInput: Codable { var perFile: Int; var perGroup: Int; var listing: [String] }
-        let hash = CanonicalHash.of(HashInput(perFile: config.alertsPerFile, perGroup: config.alertsPerRowGroup, listing: listing))
+        struct HashInput: Codable { var perFile: Int; var perGroup: Int; var cutouts: AlertCutoutMode; var listing: [String] }
+        let hash = CanonicalHash.of(HashInput(perFile: config.alertsPerFile, perGroup: config.alertsPerRowGroup, cutouts: mode, listing: listing))
         let runOutput = lake.ingestFolder + "/" + hash.prefix(16)
         let run: Run
         switch try Run.begin(pipeline: "alerts-ingest", output: runOutput, configHash: hash, stages: AlertIngestStage.self,
@@ -149,7 +155,7 @@ public enum AlertIngestPipeline {
         let nightRecords = try run.stage(AlertIngestStage.night, items: nights, key: { $0.description },
                                          progress: StageProgress(unit: "alerts", total: nightAlerts) { _, r in r.alertsIn }) { night, context in
             try AlertNightWriter.write(night: night, contributions: contributions[night] ?? [], lake: lake, work: work, config: config,
-                                       schema: schema, progress: context.progress)
+                                       mode: mode, schema: schema, progress: context.progress)
         }
 
         let report = try run.step(AlertIngestStage.finish) { () -> AlertIngestReport in
@@ -188,7 +194,7 @@ public enum AlertIngestPipeline {
             let duplicates = nightRecords.reduce(Int64(0)) { $0 + $1.duplicates }
             for r in nightRecords { rejected.append(contentsOf: r.duplicateExamples) }
             try manifest.record(run: hash, sources: entries, nights: nightRecords, schemas: labels)
-            try writeLakeMetadata(lake, manifest: manifest)
+            try writeLakeMetadata(lake, manifest: manifest, cutouts: mode)
             var nightsOut: [String: [Int64]] = [:]
             for r in nightRecords { nightsOut[r.night] = [r.added, r.total] }
             let details = AlertIngestDetails(
@@ -214,10 +220,12 @@ public enum AlertIngestPipeline {
     }
 
     /// `_lake.json`: the lake schema's version, its Arrow schema and the writer schemas met.
-    static func writeLakeMetadata(_ lake: AlertLake, manifest: AlertManifest) throws {
+    static func writeLakeMetadata(_ lake: AlertLake, manifest: AlertManifest, cutouts: AlertCutoutMode) throws {
         struct Metadata: Codable {
             var format = "astropile-alert-lake"
             var lakeSchema: String
+            var cutouts: AlertCutoutMode
+            var cutoutTable: [String]?
             var partitioning = "hive: year=YYYY/month=MM/day=DD (observing night: UTC date of t + 4 h, the ztf_public_YYYYMMDD date)"
             var sortedBy = ["objectId", "candidate.jd"]
             var columns: [String]
@@ -229,7 +237,9 @@ public enum AlertIngestPipeline {
         }
         let schema = try AlertLakeSchema.schema()
         let nights = try manifest.nights()
-        let m = Metadata(lakeSchema: AlertLakeSchema.version, columns: schema.fields.map { "\($0.name): \($0.type)" },
+        let m = Metadata(lakeSchema: AlertLakeSchema.version, cutouts: cutouts,
+                         cutoutTable: cutouts == .separate ? try AlertLakeSchema.cutoutSchema().fields.map { "\($0.name): \($0.type)" } : nil,
+                         columns: try AlertLakeSchema.rowSchema(cutouts).fields.map { "\($0.name): \($0.type)" },
                          writerSchemas: Dictionary(uniqueKeysWithValues: try manifest.schemas().map { ($0.label, $0.alerts) }),
                          nights: nights.count, alerts: nights.reduce(0) { $0 + $1.alerts }, astropileVersion: AstroPileVersion.string,
                          updated: UTCTime.iso8601())

@@ -9,6 +9,8 @@ import Table
 ///       year=YYYY/month=MM/day=DD/part-NNNNN.parquet   alerts of one observing night, zstd,
 ///                                                     sorted by (objectId, candidate.jd)
 ///       year=…/day=DD/_night.json                     what the night holds (contributions, counts)
+///       year=…/day=DD/_cutouts/part-NNNNN.parquet     with `--cutouts separate`: the night's cutouts,
+///                                                     the same rows in the same order as part-NNNNN
 ///       _manifest.sqlite                              every archive: size, SHA-256, counts, status
 ///       _lake.json                                    lake schema version, writer schemas seen
 ///       _ingest/                                      per-run reports and work folders
@@ -30,6 +32,22 @@ public struct AlertLake: Sendable {
 
     /// The folder of one night.
     public func folder(_ night: ObservingNight) -> String { root + "/" + night.folder }
+
+    /// The sub-folder of a night's folder holding its cutout table (`--cutouts separate`).
+    public static let cutoutFolder = "_cutouts"
+
+    /// How the lake keeps its cutouts: from `_lake.json`, else from a night's `_night.json` (a
+    /// first ingest killed before it finished); nil for a lake with nothing in it yet.
+    public func cutoutMode() -> AlertCutoutMode? {
+        struct Metadata: Decodable { var cutouts: AlertCutoutMode? }
+        if let data = FileManager.default.contents(atPath: metadataPath), let m = try? JSONDecoder().decode(Metadata.self, from: data) {
+            return m.cutouts ?? .inline
+        }
+        for night in nights() {
+            if let contents = NightContents.read(folder(night)) { return contents.cutouts ?? .inline }
+        }
+        return nil
+    }
 
     /// The nights present in the lake, from its folders.
     public func nights() -> [ObservingNight] {
@@ -67,6 +85,18 @@ public struct AlertLake: Sendable {
     }
 }
 
+/// Where a lake keeps the three cutouts of each alert (`--cutouts`); a lake keeps the mode it
+/// was made with.
+public enum AlertCutoutMode: String, Codable, Sendable, CaseIterable {
+    /// In the alert rows: `cutoutScience`, `cutoutTemplate`, `cutoutDifference` columns of
+    /// `struct<fileName: string, stampData: binary>` (gzipped FITS).
+    case inline
+    /// In a cutout table of their own per night, `_cutouts/part-NNNNN.parquet` beside each
+    /// `part-NNNNN.parquet`: the same rows in the same order, columns `candid`, `objectId` and
+    /// the three cutouts. The alert rows are then a tenth of the bytes to scan.
+    case separate
+}
+
 /// What one night's folder holds (`_night.json`, moved in with its files).
 struct NightContents: Codable, Sendable {
     var night: String
@@ -80,6 +110,8 @@ struct NightContents: Codable, Sendable {
     var updated: String
     /// Alerts each contribution added (the rest of its alerts were duplicates).
     var addedBy: [String: Int64]?
+    /// How the night's cutouts are kept (nil: inline, as lakes written before the option).
+    var cutouts: AlertCutoutMode?
 
     static let fileName = "_night.json"
 
@@ -108,8 +140,29 @@ enum AlertLakeSchema {
         }
     }()
 
-    /// The Arrow schema every lake file has.
+    /// The Arrow schema of an alert: every column, the cutouts inline.
     static func schema() throws -> Schema { try parsed.get().1 }
+
+    /// The cutout columns.
+    static let cutoutColumns = ["cutoutScience", "cutoutTemplate", "cutoutDifference"]
+    /// The columns a cutout table has besides the cutouts (its keys into the alert rows).
+    static let cutoutKeys = ["candid", "objectId"]
+
+    /// The schema of a night's alert files under `mode`.
+    static func rowSchema(_ mode: AlertCutoutMode) throws -> Schema {
+        let s = try schema()
+        guard mode == .separate else { return s }
+        return Schema(s.fields.filter { !cutoutColumns.contains($0.name) },
+                      metadata: [("astropile_alert_lake_schema", version), ("astropile_alert_cutouts", "separate")])
+    }
+
+    /// The schema of a night's cutout table (`--cutouts separate`).
+    static func cutoutSchema() throws -> Schema {
+        let s = try schema()
+        let names = cutoutKeys + cutoutColumns
+        return Schema(names.compactMap { n in s.fields.first { $0.name == n } },
+                      metadata: [("astropile_alert_lake_schema", version), ("astropile_alert_cutouts", "table")])
+    }
 
     /// Column and child indices the ingest reads keys from.
     struct Keys {

@@ -112,8 +112,10 @@ enum AlertNightWriter {
         return a.order < b.order
     }
 
+    /// Merges and swaps in one night, its files written with the cutouts kept as `mode` says
+    /// (the night's existing files are read as they were written).
     static func write(night: ObservingNight, contributions: [NightContribution], lake: AlertLake, work: String,
-                      config: AlertIngestConfig, schema: Schema, progress: ProgressReporter) throws -> AlertNightRecord {
+                      config: AlertIngestConfig, mode: AlertCutoutMode, schema: Schema, progress: ProgressReporter) throws -> AlertNightRecord {
         let live = lake.folder(night)
         let existing = NightContents.read(live)
         let merged = Set(existing?.contributions ?? [])
@@ -134,11 +136,18 @@ enum AlertNightWriter {
         var cursors: [Cursor] = []
         var order = 0
         var lakeRows: Int64 = 0
+        let existingMode = existing.map { $0.cutouts ?? .inline }
         for file in existing?.files ?? [] {
             let path = live + "/" + file
             lakeRows += Int64(try ParquetFileReader.info(path: path).rows)
             let reader = try ParquetFileReader(path: path, batchRows: batchRows)
-            if let c = try Cursor(order: order, label: path, keys: keys, types: types, next: { try reader.next() }) { cursors.append(c) }
+            var next: () throws -> RecordBatch? = { try reader.next() }
+            if existingMode == .separate {
+                let cutPath = live + "/" + AlertLake.cutoutFolder + "/" + file
+                let cutouts = try ParquetFileReader(path: cutPath, batchRows: batchRows)
+                next = { try joined(reader.next(), cutouts.next(), schema: schema, label: cutPath) }
+            }
+            if let c = try Cursor(order: order, label: path, keys: keys, types: types, next: next) { cursors.append(c) }
             order += 1
         }
         let lakeOrders = order
@@ -164,7 +173,14 @@ enum AlertNightWriter {
         var options = ParquetWriteOptions()
         options.rowGroupRows = config.alertsPerRowGroup
         let builder = try ArrayBuilder(.structure(schema.fields))
+        // The columns of the alert files and (separate cutouts) of the cutout table.
+        let rowSchema = try AlertLakeSchema.rowSchema(mode)
+        let rowColumns = rowSchema.fields.compactMap { schema.index(of: $0.name) }
+        let cutoutSchema = try AlertLakeSchema.cutoutSchema()
+        let cutoutColumns = cutoutSchema.fields.compactMap { schema.index(of: $0.name) }
+        if mode == .separate { try FileManager.default.createDirectory(atPath: staging + "/" + AlertLake.cutoutFolder, withIntermediateDirectories: true) }
         var writer: ParquetFileWriter?
+        var cutoutWriter: ParquetFileWriter?
         var files: [String] = []
         var inFile = 0
         var total: Int64 = 0
@@ -188,12 +204,19 @@ enum AlertNightWriter {
             if writer == nil {
                 let name = String(format: "part-%05d.parquet", files.count)
                 files.append(name)
-                writer = try ParquetFileWriter(path: staging + "/" + name, schema: schema, options: options)
+                writer = try ParquetFileWriter(path: staging + "/" + name, schema: rowSchema, options: options)
+                if mode == .separate {
+                    cutoutWriter = try ParquetFileWriter(path: staging + "/" + AlertLake.cutoutFolder + "/" + name, schema: cutoutSchema, options: options)
+                }
             }
-            try writer?.write(RecordBatch(schema: schema, columns: builder.finish().children, length: n))
+            let columns = builder.finish().children
+            try writer?.write(RecordBatch(schema: rowSchema, columns: rowColumns.map { columns[$0] }, length: n))
+            try cutoutWriter?.write(RecordBatch(schema: cutoutSchema, columns: cutoutColumns.map { columns[$0] }, length: n))
             if inFile >= config.alertsPerFile {
                 try writer?.close()
+                try cutoutWriter?.close()
                 writer = nil
+                cutoutWriter = nil
                 inFile = 0
             }
         }
@@ -233,6 +256,7 @@ enum AlertNightWriter {
         }
         try flushBuilder()
         try writer?.close()
+        try cutoutWriter?.close()
         record.added = addedBy.values.reduce(0, +)
         let freshAlerts = fresh.reduce(0) { $0 + $1.alerts }
         guard lakeRows + freshAlerts == total + record.duplicates + lakeDuplicates else {
@@ -242,7 +266,7 @@ enum AlertNightWriter {
         for c in fresh { added[c.key] = addedBy[c.key] ?? 0 }
         let contents = NightContents(night: night.description, generation: record.generation + 1,
                                      contributions: (existing?.contributions ?? []) + fresh.map(\.key), alerts: total, files: files,
-                                     updated: UTCTime.iso8601(), addedBy: added)
+                                     updated: UTCTime.iso8601(), addedBy: added, cutouts: mode)
         try AtomicFile.write(Array(try JSONEncoder.sorted.encode(contents)), to: staging + "/" + NightContents.fileName)
         try FileManager.default.createDirectory(atPath: AtomicFile.directory(of: live), withIntermediateDirectories: true)
         try DirectorySwap.replace(live, with: staging, journal: lake.stagingFolder + "/\(night).swap")
@@ -253,6 +277,30 @@ enum AlertNightWriter {
         record.generation = contents.generation
         return record
     }
+}
+
+/// One batch of a night's alert file and the same rows of its cutout table, as one batch of the
+/// full alert schema. - Throws: ``FormatError`` when the two do not match row for row.
+func joined(_ rows: RecordBatch?, _ cutouts: RecordBatch?, schema: Schema, label: String) throws -> RecordBatch? {
+    guard let rows, let cutouts else {
+        if rows == nil, cutouts == nil { return nil }
+        throw FormatError(.corruptInput, "\(label) has \(rows == nil ? "more" : "fewer") rows than the night's alert file")
+    }
+    guard rows.length == cutouts.length, let a = rows.schema.index(of: "candid"), let b = cutouts.schema.index(of: "candid") else {
+        throw FormatError(.corruptInput, "\(label) does not match the night's alert file row for row")
+    }
+    let x = rows.columns[a], y = cutouts.columns[b]
+    guard x.type == .int64, y.type == .int64 else { throw FormatError(.corruptInput, "\(label): candid is not int64") }
+    for i in 0..<rows.length where x.isValid(i) != y.isValid(i) || (x.isValid(i) && x.values(Int64.self)[i] != y.values(Int64.self)[i]) {
+        throw FormatError(.corruptInput, "\(label): row \(i) of a batch has another candid than the night's alert file")
+    }
+    var columns: [ArrayData] = []
+    for f in schema.fields {
+        if let k = rows.schema.index(of: f.name) { columns.append(rows.columns[k]) }
+        else if let k = cutouts.schema.index(of: f.name) { columns.append(cutouts.columns[k]) }
+        else { throw FormatError(.corruptInput, "\(label) and its alert file lack column \(f.name)") }
+    }
+    return RecordBatch(schema: schema, columns: columns, length: rows.length)
 }
 
 /// A binary min-heap of merge cursors by (objectId, jd, order): the night merge and the

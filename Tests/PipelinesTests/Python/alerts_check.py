@@ -1,6 +1,6 @@
 """Checks an AstroPile alert lake against fastavro's decoding of the same Avro files.
 
-usage: alerts_check.py [--fits-cutouts] LAKE EXPECTED_ALERTS SOURCE...
+usage: alerts_check.py [--fits-cutouts] [--separate-cutouts] LAKE EXPECTED_ALERTS SOURCE...
 
 SOURCE: .avro files or nightly tar(.gz) archives of them. Opens LAKE with pyarrow.dataset (hive
 partitioning), checks it holds EXPECTED_ALERTS rows, that every alert of every SOURCE is in it
@@ -8,17 +8,22 @@ partitioning), checks it holds EXPECTED_ALERTS rows, that every alert of every S
 null), floats stored as float32, cutouts byte-identical (with --fits-cutouts: gzip FITS that
 astropy opens as 63x63 images), each file's rows sorted by (objectId, candidate.jd), and every
 alert in the partition of its night (the archive's name, else the UTC date of jd + 4 h).
+With --separate-cutouts the alert files must have no cutout columns and each part file a
+_cutouts/ twin with the same candids and objectIds in the same order, whose cutouts are checked.
 Prints OK or raises.
 """
-import datetime, gzip, io, math, re, sys, tarfile
+import datetime, gzip, io, math, os, re, sys, tarfile
 import fastavro
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 from astropy.io import fits
 
 args = sys.argv[1:]
 fits_cutouts = "--fits-cutouts" in args
-args = [a for a in args if a != "--fits-cutouts"]
+separate = "--separate-cutouts" in args
+args = [a for a in args if a not in ("--fits-cutouts", "--separate-cutouts")]
+CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 lake, expected, files = args[0], int(args[1]), args[2:]
 dataset = ds.dataset(lake, format="parquet", partitioning="hive")
 table = dataset.to_table()
@@ -31,12 +36,30 @@ assert cand.field("magpsf").type == pa.float32(), cand.field("magpsf").type
 assert cand.field("jd").type == pa.float64()
 assert pa.types.is_list(table.schema.field("prv_candidates").type)
 assert pa.types.is_list(table.schema.field("fp_hists").type)
-cut = table.schema.field("cutoutScience").type
+cutouts = {}
+if separate:
+    for c in CUTOUTS:
+        assert c not in table.column_names, f"{c} in the alert files of a lake with separate cutouts"
+    for frag in dataset.get_fragments():
+        folder, name = os.path.split(frag.path)
+        twin = pq.read_table(os.path.join(folder, "_cutouts", name))
+        assert twin.column_names == ["candid", "objectId", *CUTOUTS], twin.column_names
+        keys = frag.to_table(columns=["candid", "objectId"])
+        for k in ("candid", "objectId"):
+            assert twin.column(k).to_pylist() == keys.column(k).to_pylist(), f"{frag.path}: _cutouts/{name} {k} not row for row"
+        for r in twin.to_pylist():
+            cutouts[r["candid"]] = r
+    assert len(cutouts) == expected, f"{len(cutouts)} rows in the cutout tables, expected {expected}"
+    cut = twin.schema.field("cutoutScience").type
+else:
+    cut = table.schema.field("cutoutScience").type
 assert cut.field("stampData").type == pa.binary() and cut.field("fileName").type == pa.string(), cut
 
 rows = {}
 for r in table.to_pylist():
     assert r["candid"] not in rows, f"candid {r['candid']} twice"
+    if separate:
+        r.update({c: cutouts[r["candid"]][c] for c in CUTOUTS})
     rows[r["candid"]] = r
 
 def night_of(jd):
