@@ -149,19 +149,37 @@ public final class ArchiveStream {
     ///   (`.unsupported`) for a member larger than `limit`.
     public func readData(limit: Int) throws -> [UInt8] {
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 256 << 10)
+        let n = try readData(into: &out, limit: limit)
+        out.removeLast(out.count - n)
+        return out
+    }
+
+    /// Reads the current member's data into the front of `buffer` and returns its length.
+    /// `buffer` is reused from member to member: it grows as needed (to at most `limit` plus
+    /// one read) and never shrinks, so a stream of small members costs no allocation, no
+    /// zeroing and no copy beyond libarchive's own.
+    /// - Throws: as ``readData(limit:)``.
+    public func readData(into buffer: inout [UInt8], limit: Int) throws -> Int {
+        let step = 256 << 10
+        var count = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
-            if n == 0 { return out }
+            if buffer.count - count < step {
+                buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, count + step) - buffer.count + step))
+            }
+            let n = buffer.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return archive_read_data(archive, base + count, raw.count - count)
+            }
+            if n == 0 { return count }
             guard n > 0 else {
                 finished = true
                 throw readFailure(after: "member data")
             }
-            guard out.count + n <= limit else {
+            count += n
+            guard count <= limit else {
                 _ = archive_read_data_skip(archive)
                 throw FormatError(.unsupported, "the member is larger than \(limit) bytes")
             }
-            out.append(contentsOf: chunk[0..<n])
         }
     }
 

@@ -15,15 +15,16 @@ public final class IPCFileWriter {
     private let tempPath: String
 
     /// Creates the file. Scratch files (spill runs) pass `durable: false`: they survive a killed
-    /// process without an fsync, and their readers check them on resume.
-    public init(path: String, schema: Schema, durable: Bool = true) throws {
+    /// process without an fsync, and their readers check them on resume. `directIO`: written
+    /// with O_DIRECT, bypassing the page cache (ordinary I/O where the file system refuses it).
+    public init(path: String, schema: Schema, durable: Bool = true, directIO: Bool = false) throws {
         self.path = path
         self.schema = schema
         self.durable = durable
         tempPath = AtomicFile.temporaryPath(for: path)
         var h: OpaquePointer? = nil
         try withExportedSchema(schema) { s in
-            try shimCall(.io, path: path) { err in ap_ipc_writer_open(tempPath, s, &h, err) }
+            try shimCall(.io, path: path) { err in ap_ipc_writer_open(tempPath, s, directIO ? 1 : 0, &h, err) }
         }
         handle = h
     }
@@ -63,13 +64,14 @@ public final class IPCFile: @unchecked Sendable {
     public let batchCount: Int
     private let handle: OpaquePointer
 
-    /// Opens (memory-maps) `path`.
-    public init(path: String) throws {
+    /// Opens `path`. `directIO`: each batch read with O_DIRECT, not through the page cache
+    /// (for a file read once, in order).
+    public init(path: String, directIO: Bool = false) throws {
         self.path = path
         var h: OpaquePointer? = nil
         var n: CInt = 0
         schema = try importSchema { out in
-            try shimCall(path: path) { err in ap_ipc_file_open(path, &h, out, &n, err) }
+            try shimCall(path: path) { err in ap_ipc_file_open(path, directIO ? 1 : 0, &h, out, &n, err) }
         }
         handle = h!
         batchCount = Int(n)

@@ -47,7 +47,9 @@ public final class ParquetFileWriter {
     private let tempPath: String
 
     /// Creates the file (under a temporary name until ``close()``).
-    public init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws {
+    /// - Parameter directIO: write with O_DIRECT, bypassing the page cache (for large files
+    ///   nobody reads soon; ordinary I/O where the file system refuses it).
+    public init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions(), directIO: Bool = false) throws {
         self.path = path
         self.schema = schema
         tempPath = AtomicFile.temporaryPath(for: path)
@@ -56,7 +58,8 @@ public final class ParquetFileWriter {
                                          compression_level: CInt(options.compressionLevel ?? 0),
                                          row_group_rows: Int64(options.rowGroupRows),
                                          write_statistics: options.statistics ? 1 : 0,
-                                         sorted_by_first_column: options.sortedByFirstColumn ? 1 : 0)
+                                         sorted_by_first_column: options.sortedByFirstColumn ? 1 : 0,
+                                         direct_io: directIO ? 1 : 0)
         try withExportedSchema(schema) { s in
             try shimCall(.io, path: path) { err in ap_parquet_writer_open(tempPath, s, &o, &h, err) }
         }

@@ -73,7 +73,8 @@ void ap_reader_free(ap_reader* reader);
 
 /// Arrow IPC file writer (spill runs).
 typedef struct ap_ipc_writer ap_ipc_writer;
-int ap_ipc_writer_open(const char* path, struct ArrowSchema* schema, ap_ipc_writer** out, char** error);
+/// `direct`: write with O_DIRECT (ordinary I/O where the file system refuses it).
+int ap_ipc_writer_open(const char* path, struct ArrowSchema* schema, int direct, ap_ipc_writer** out, char** error);
 int ap_ipc_writer_write(ap_ipc_writer* writer, struct ArrowArray* batch, char** error);
 int ap_ipc_writer_close(ap_ipc_writer* writer, char** error);
 void ap_ipc_writer_free(ap_ipc_writer* writer);
@@ -89,7 +90,9 @@ int ap_csv_writer_close(ap_csv_writer* writer, char** error);
 void ap_csv_writer_free(ap_csv_writer* writer);
 
 typedef struct ap_ipc_file ap_ipc_file;
-int ap_ipc_file_open(const char* path, ap_ipc_file** out, struct ArrowSchema* schema_out, int* num_batches, char** error);
+/// `direct`: read with O_DIRECT (each batch fetched from disk, not cached).
+int ap_ipc_file_open(const char* path, int direct, ap_ipc_file** out, struct ArrowSchema* schema_out, int* num_batches,
+                     char** error);
 int ap_ipc_file_read(ap_ipc_file* file, int index, struct ArrowArray* out, char** error);
 void ap_ipc_file_free(ap_ipc_file* file);
 
@@ -102,6 +105,8 @@ typedef struct ap_parquet_write_options {
   int write_statistics;
   /// Declare the rows sorted ascending by column 0 (Parquet `sorting_columns`).
   int sorted_by_first_column;
+  /// Write with O_DIRECT (bypassing the page cache; ordinary I/O where the file system refuses it).
+  int direct_io;
 } ap_parquet_write_options;
 
 typedef struct ap_parquet_writer ap_parquet_writer;

@@ -260,6 +260,7 @@ public enum AlertIngestPipeline {
             var rejected: [Rejection] = []
             var stream: ArchiveStream?
             var reported: Int64 = 0
+            var member: [UInt8] = []
             do {
                 let s = try ArchiveStream(path: path)
                 stream = s
@@ -279,14 +280,14 @@ public enum AlertIngestPipeline {
                         try s.skipData()
                         continue
                     }
-                    let data: [UInt8]
-                    do { data = try s.readData(limit: memberLimit) } catch let error as FormatError where error.code == .unsupported {
+                    let length: Int
+                    do { length = try s.readData(into: &member, limit: memberLimit) } catch let error as FormatError where error.code == .unsupported {
                         rejected.append(Rejection(input: path, position: e.name, reason: error.message))
                         entry.membersRejected += 1
                         continue
                     }
                     do {
-                        let n = Int64(try spill.decodeMember(data, name: e.name))
+                        let n = Int64(try member.withUnsafeBytes { try spill.decodeMember(UnsafeRawBufferPointer(rebasing: $0[0..<length]), name: e.name) })
                         entry.alerts += n
                         progress.tally("alerts", n)
                     } catch let error as FormatError {

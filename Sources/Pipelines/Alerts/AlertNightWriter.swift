@@ -155,7 +155,7 @@ enum AlertNightWriter {
         for (k, c) in fresh.enumerated() {
             for run in c.runs {
                 let path = work + "/" + run
-                let file = try IPCFile(path: path)
+                let file = try IPCFile(path: path, directIO: true)
                 var index = 0
                 if let cur = try Cursor(order: order, label: path, keys: keys, types: types, next: {
                     guard index < file.batchCount else { return nil }
@@ -204,9 +204,10 @@ enum AlertNightWriter {
             if writer == nil {
                 let name = String(format: "part-%05d.parquet", files.count)
                 files.append(name)
-                writer = try ParquetFileWriter(path: staging + "/" + name, schema: rowSchema, options: options)
+                writer = try ParquetFileWriter(path: staging + "/" + name, schema: rowSchema, options: options, directIO: true)
                 if mode == .separate {
-                    cutoutWriter = try ParquetFileWriter(path: staging + "/" + AlertLake.cutoutFolder + "/" + name, schema: cutoutSchema, options: options)
+                    cutoutWriter = try ParquetFileWriter(path: staging + "/" + AlertLake.cutoutFolder + "/" + name, schema: cutoutSchema,
+                                                         options: options, directIO: true)
                 }
             }
             let columns = builder.finish().children

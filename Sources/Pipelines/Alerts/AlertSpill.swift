@@ -99,52 +99,54 @@ final class AlertSpill {
     /// Decodes one Avro file's alerts; returns how many. A member that fails to decode adds no
     /// row. - Throws: ``FormatError`` naming the block, alert and field.
     func decodeMember(_ data: [UInt8], name: String) throws -> Int {
-        let n = try data.withUnsafeBytes { raw -> Int in
-            let container = try AvroContainer(raw)
-            let entry = AlertSchemaCache.shared.entry(UnsafeRawBufferPointer(rebasing: raw[container.schema]))
-            let decoder: AvroDatumDecoder
-            if let d = decoders[entry.id] { decoder = d } else {
-                if let e = failed[entry.id] { throw e }
-                let writer: AvroType
-                switch entry.type {
-                case .success(let w): writer = w
-                case .failure(let error):
-                    let e = FormatError(.corruptInput, "the writer schema (\(entry.label)) is unreadable: \(error.message)", location: "header")
-                    failed[entry.id] = e
-                    throw e
-                }
-                do {
-                    decoder = try AvroDatumDecoder(writer: writer, into: schema)
-                } catch let e as FormatError {
-                    let error = FormatError(e.code, "the writer schema (\(entry.label)) does not fit the lake schema: \(e.message)")
-                    failed[entry.id] = error
-                    throw error
-                }
-                decoders[entry.id] = decoder
+        try data.withUnsafeBytes { try decodeMember($0, name: name) }
+    }
+
+    /// Decodes one Avro file's alerts from `raw` (not kept); returns how many.
+    func decodeMember(_ raw: UnsafeRawBufferPointer, name: String) throws -> Int {
+        let container = try AvroContainer(raw)
+        let entry = AlertSchemaCache.shared.entry(UnsafeRawBufferPointer(rebasing: raw[container.schema]))
+        let decoder: AvroDatumDecoder
+        if let d = decoders[entry.id] { decoder = d } else {
+            if let e = failed[entry.id] { throw e }
+            let writer: AvroType
+            switch entry.type {
+            case .success(let w): writer = w
+            case .failure(let error):
+                let e = FormatError(.corruptInput, "the writer schema (\(entry.label)) is unreadable: \(error.message)", location: "header")
+                failed[entry.id] = e
+                throw e
             }
-            let before = decoder.rows
             do {
-                try container.forEachBlock(raw) { count, datums, block in
-                    var r = AvroByteReader(datums)
-                    for i in 0..<count {
-                        do { try decoder.decodeRow(&r) } catch {
-                            throw FormatError(.corruptInput, "alert \(i) of block \(block) does not decode: \(error)")
-                        }
-                    }
-                    guard r.remaining == 0 else {
-                        throw FormatError(.corruptInput, "\(AvroDecodeError.trailingBytes(r.remaining))", location: "block \(block)")
-                    }
-                }
-            } catch {
-                decoder.root.truncate(to: before)
+                decoder = try AvroDatumDecoder(writer: writer, into: schema)
+            } catch let e as FormatError {
+                let error = FormatError(e.code, "the writer schema (\(entry.label)) does not fit the lake schema: \(e.message)")
+                failed[entry.id] = error
                 throw error
             }
-            let added = decoder.rows - before
-            labels[entry.label, default: 0] += Int64(added)
-            memberRows.append((name, added, entry.id))
-            return added
+            decoders[entry.id] = decoder
         }
-        return n
+        let before = decoder.rows
+        do {
+            try container.forEachBlock(raw) { count, datums, block in
+                var r = AvroByteReader(datums)
+                for i in 0..<count {
+                    do { try decoder.decodeRow(&r) } catch {
+                        throw FormatError(.corruptInput, "alert \(i) of block \(block) does not decode: \(error)")
+                    }
+                }
+                guard r.remaining == 0 else {
+                    throw FormatError(.corruptInput, "\(AvroDecodeError.trailingBytes(r.remaining))", location: "block \(block)")
+                }
+            }
+        } catch {
+            decoder.root.truncate(to: before)
+            throw error
+        }
+        let added = decoder.rows - before
+        labels[entry.label, default: 0] += Int64(added)
+        memberRows.append((name, added, entry.id))
+        return added
     }
 
     /// Whether the decode buffers reached their budget (the caller then calls ``flush()``);
@@ -200,7 +202,9 @@ final class AlertSpill {
             let relative = "runs/\(n)/\(prefix)-\(sequence).arrow"
             let path = folder + "/" + relative
             try FileManager.default.createDirectory(atPath: folder + "/runs/\(n)", withIntermediateDirectories: true)
-            let writer = try IPCFileWriter(path: path, schema: schema, durable: false)
+            // Direct I/O: the run is read once, by the night merge; through the page cache it would cost
+            // a copy into fresh pages per GiB (the largest cost of the ingest, measured) for nothing.
+            let writer = try IPCFileWriter(path: path, schema: schema, durable: false, directIO: true)
             for chunk in stride(from: start, to: end, by: AlertNightWriter.batchRows) {
                 let picks = rows[chunk..<min(end, chunk + AlertNightWriter.batchRows)]
                 builder.appendRows(from: structs, source: picks.map { Int32($0.batch) }, rows: picks.map(\.row))
