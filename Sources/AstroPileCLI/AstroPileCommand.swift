@@ -9,7 +9,7 @@ public struct AstroPileCommand: ParsableCommand {
         commandName: "astropile",
         abstract: "Survey data from the archive to HEALPix-partitioned HATS catalogs (LSDB/hats-readable): bulk fetch, import, margins, cross-matches, cone/box/id queries — fast and resumable.",
         version: AstroPileVersion.string,
-        subcommands: [ImportCommand.self, InfoCommand.self, StampsCommand.self, SpectraCommand.self, PairCommand.self, SplitCommand.self, AlertsCommand.self, ShowCommand.self, FetchCommand.self, MarginCommand.self, CrossmatchCommand.self, ConeCommand.self, BoxCommand.self, LookupCommand.self, IndexCommand.self])
+        subcommands: [ImportCommand.self, InfoCommand.self, StampsCommand.self, SpectraCommand.self, PairCommand.self, SplitCommand.self, AlertsCommand.self, ProjectCommand.self, ShowCommand.self, FetchCommand.self, MarginCommand.self, CrossmatchCommand.self, ConeCommand.self, BoxCommand.self, LookupCommand.self, IndexCommand.self])
 
     public init() {}
 

@@ -1,0 +1,190 @@
+import Foundation
+import Formats
+import RunEngine
+import Table
+
+/// One epoch of ZTF PSF photometry, as the IRSA light-curve service returns it.
+public struct PhotometryPoint: Sendable, Hashable {
+    /// ZTF object id (one per field, CCD quadrant and filter).
+    public var oid: Int64
+    /// Modified Julian date of the exposure.
+    public var mjd: Double
+    /// Calibrated PSF magnitude (AB) and its error.
+    public var mag: Double
+    public var magErr: Double
+    /// Quality flags (0: clean).
+    public var catflags: Int
+    /// zg, zr or zi.
+    public var filter: String
+    /// ZTF field.
+    public var field: Int
+    /// 5σ limiting magnitude of the exposure.
+    public var limitMag: Double
+    /// Zero point of the exposure (mag).
+    public var magZP: Double
+}
+
+/// Reads the IRSA ZTF light-curve service's CSV (`nph_light_curves?…&FORMAT=CSV`).
+public enum ZTFLightCurveCSV {
+    static let columns = ["oid", "mjd", "mag", "magerr", "catflags", "filtercode", "field", "limitmag", "magzp"]
+
+    /// The points of `path`. - Throws: ``FormatError`` naming the file and the missing column or
+    /// the row whose values cannot be read.
+    public static func read(_ path: String) throws -> [PhotometryPoint] {
+        let reader: CSVFileReader
+        do { reader = try CSVFileReader(path: path) } catch let e as FormatError {
+            throw FormatError(.corruptInput, "not a light-curve CSV: \(e.message)", path: path)
+        }
+        for c in columns where reader.schema.index(of: c) == nil {
+            throw FormatError(.corruptInput, "no column \(c) (a ZTF light curve has \(columns.joined(separator: ", ")))", path: path)
+        }
+        var points: [PhotometryPoint] = []
+        var row = 0
+        while let b = try reader.next() {
+            func col(_ name: String) -> ArrayData { b.columns[b.schema.index(of: name) ?? 0] }
+            let oid = col("oid"), mjd = col("mjd"), mag = col("mag"), err = col("magerr"), flags = col("catflags")
+            let filter = col("filtercode"), field = col("field"), limit = col("limitmag"), zp = col("magzp")
+            for i in 0..<b.length {
+                row += 1
+                guard let o = integer(oid, i), let f = filter.type == .string ? filter.string(at: i) : nil,
+                      let t = number(mjd, i), let fl = integer(flags, i), let fd = integer(field, i), let z = number(zp, i) else {
+                    throw FormatError(.corruptInput, "row \(row): oid, mjd, catflags, filtercode, field and magzp must all be given", path: path)
+                }
+                points.append(PhotometryPoint(oid: o, mjd: t, mag: number(mag, i) ?? .nan, magErr: number(err, i) ?? .nan,
+                                              catflags: Int(fl), filter: f, field: Int(fd), limitMag: number(limit, i) ?? .nan, magZP: z))
+            }
+        }
+        return points
+    }
+
+    static func number(_ a: ArrayData, _ i: Int) -> Double? {
+        guard a.isValid(i) else { return nil }
+        switch a.type {
+        case .float64: return a.values(Double.self)[i]
+        case .float32: return Double(a.values(Float.self)[i])
+        case .int64: return Double(a.values(Int64.self)[i])
+        case .int32: return Double(a.values(Int32.self)[i])
+        default: return nil
+        }
+    }
+
+    static func integer(_ a: ArrayData, _ i: Int) -> Int64? {
+        guard a.isValid(i) else { return nil }
+        switch a.type {
+        case .int64: return a.values(Int64.self)[i]
+        case .int32: return Int64(a.values(Int32.self)[i])
+        default: return nil
+        }
+    }
+}
+
+/// One reduced light curve: the clean points of one filter, one season and one zero-point
+/// group of ZTF objects, sorted by time.
+public struct ReducedLightCurve: Sendable, Hashable {
+    public var filter: String
+    /// Zero-point group within the filter (0-based, by ascending median zero point).
+    public var group: Int
+    /// Season within the group and filter (0-based).
+    public var season: Int
+    /// The ZTF objects merged into this group.
+    public var oids: [Int64]
+    /// Median zero point of the group's points (mag).
+    public var magZP: Double
+    public var mjd: [Double]
+    public var mag: [Double]
+    public var magErr: [Double]
+    /// Flux density in µJy: 10^(−0.4 (mag − 23.9)), from the calibrated AB magnitude.
+    public var flux: [Double]
+    public var fluxErr: [Double]
+    /// Counts in the exposure's own units: 10^(−0.4 (mag − magzp)), from the epoch's zero point.
+    public var counts: [Double]
+}
+
+/// What the quality cuts removed.
+public struct ReductionCounts: Codable, Sendable, Hashable {
+    public var points = 0
+    public var otherFilter = 0
+    public var flagged = 0
+    public var fainterThanLimit = 0
+    public var noMagnitude = 0
+    public var kept = 0
+}
+
+/// Light curves from raw ZTF photometry: quality cuts, zero-point groups, seasons.
+///
+/// Points are dropped for a filter not asked for, for any `catflags` bit in the mask, for no
+/// magnitude, and (with the cut on) for a magnitude fainter than the exposure's `limitmag`.
+/// ZTF objects (one per field/quadrant/filter) of one filter are put in groups: sorted by their
+/// median zero point, an object joins the current group when its median is within the tolerance
+/// of the group's first object's, else starts a new group — so objects from different fields are
+/// merged only when their zero points agree. Each group's points, sorted by MJD, are cut into
+/// seasons at every gap longer than `seasonGapDays`.
+public struct LightCurveReduction: Sendable {
+    public var settings: ProjectConfig.Reduction
+    public var filters: [String]
+
+    public init(settings: ProjectConfig.Reduction, filters: [String]) {
+        self.settings = settings
+        self.filters = filters
+    }
+
+    public func reduce(_ points: [PhotometryPoint]) -> (curves: [ReducedLightCurve], counts: ReductionCounts) {
+        var counts = ReductionCounts()
+        counts.points = points.count
+        var kept: [PhotometryPoint] = []
+        for p in points {
+            if !filters.contains(p.filter) { counts.otherFilter += 1 }
+            else if p.catflags & settings.catflagsMask != 0 { counts.flagged += 1 }
+            else if !p.mag.isFinite { counts.noMagnitude += 1 }
+            else if settings.limitingMagnitudeCut, !(p.mag <= p.limitMag) { counts.fainterThanLimit += 1 }
+            else { kept.append(p) }
+        }
+        counts.kept = kept.count
+        var curves: [ReducedLightCurve] = []
+        for filter in filters {
+            let inFilter = kept.filter { $0.filter == filter }
+            let byOid = Dictionary(grouping: inFilter, by: \.oid)
+            let objects = byOid.map { (oid: $0.key, zp: Self.median($0.value.map(\.magZP))) }
+                .sorted { ($0.zp, $0.oid) < ($1.zp, $1.oid) }
+            var groups: [[Int64]] = []
+            var first = -Double.infinity
+            for o in objects {
+                if groups.isEmpty || o.zp - first > settings.zeroPointTolerance {
+                    groups.append([o.oid])
+                    first = o.zp
+                } else {
+                    groups[groups.count - 1].append(o.oid)
+                }
+            }
+            for (g, oids) in groups.enumerated() {
+                let pts = oids.flatMap { byOid[$0] ?? [] }.sorted { ($0.mjd, $0.oid) < ($1.mjd, $1.oid) }
+                let zp = Self.median(pts.map(\.magZP))
+                var season = 0
+                var start = 0
+                for i in 0...pts.count where i == pts.count || (i > start && pts[i].mjd - pts[i - 1].mjd > settings.seasonGapDays) {
+                    guard i > start else { continue }
+                    curves.append(Self.curve(pts[start..<i], filter: filter, group: g, season: season, oids: oids.sorted(), zp: zp))
+                    season += 1
+                    start = i
+                }
+            }
+        }
+        return (curves, counts)
+    }
+
+    static func curve(_ pts: ArraySlice<PhotometryPoint>, filter: String, group: Int, season: Int, oids: [Int64], zp: Double) -> ReducedLightCurve {
+        let k = log(10.0) / 2.5
+        let flux = pts.map { pow(10, -0.4 * ($0.mag - 23.9)) }
+        return ReducedLightCurve(filter: filter, group: group, season: season, oids: oids, magZP: zp, mjd: pts.map(\.mjd),
+                                 mag: pts.map(\.mag), magErr: pts.map(\.magErr), flux: flux,
+                                 fluxErr: zip(flux, pts).map { $0 * $1.magErr * k },
+                                 counts: pts.map { pow(10, -0.4 * ($0.mag - $0.magZP)) })
+    }
+
+    /// The median (mean of the middle two for an even count); NaN for none.
+    static func median(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return .nan }
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
