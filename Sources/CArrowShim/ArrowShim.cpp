@@ -64,6 +64,14 @@ arrow::Status errnoStatus(const char* what) {
   return arrow::Status::IOError(what, ": ", std::strerror(errno));
 }
 
+// Turns O_DIRECT off on `fd` (a file system that accepts the flag at open but not the I/O).
+arrow::Status dropDirect(int fd, bool* direct) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0) return errnoStatus("fcntl");
+  *direct = false;
+  return arrow::Status::OK();
+}
+
 // Aligned memory owned by an arrow::Buffer.
 class AlignedBuffer : public arrow::Buffer {
  public:
@@ -138,9 +146,7 @@ class DirectOutputStream : public arrow::io::OutputStream {
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && errno == EINVAL && direct_ && done == 0) {
         // The file system opened the file with O_DIRECT but refuses the write: ordinary I/O.
-        int flags = fcntl(fd_, F_GETFL);
-        if (flags < 0 || fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) return errnoStatus("fcntl");
-        direct_ = false;
+        ARROW_RETURN_NOT_OK(dropDirect(fd_, &direct_));
         continue;
       }
       if (w <= 0) return errnoStatus("write");
@@ -221,9 +227,7 @@ class DirectReadableFile : public arrow::io::RandomAccessFile {
       ssize_t r = ::pread(fd_, static_cast<uint8_t*>(memory) + got, static_cast<size_t>(end - start - got), start + got);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0 && errno == EINVAL && direct_ && got == 0) {
-        int flags = fcntl(fd_, F_GETFL);
-        if (flags < 0 || fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) return errnoStatus("fcntl");
-        direct_ = false;
+        ARROW_RETURN_NOT_OK(dropDirect(fd_, &direct_));
         continue;
       }
       if (r < 0) return errnoStatus("read");
