@@ -30,6 +30,13 @@ import TestSupport
             let line = text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(key + ":") }
             #expect(line?.contains("#") == true, "\(key) has no commented line in the project file")
         }
+        // A file with a few settings: the rest take their defaults.
+        let small = (yaml as NSString).deletingLastPathComponent + "/small.yaml"
+        try Self.write("name: small\ncatalog: {path: wd.csv.gz, name: designation}\nanalysis: {minEpochs: 3}\n", small)
+        var expected = ProjectConfig(name: "small", catalog: "wd.csv.gz")
+        expected.catalog.name = "designation"
+        expected.analysis.minEpochs = 3
+        #expect(try ProjectConfig.load(yaml: small) == expected)
         // The commented-out optional ones too.
         #expect(text.contains("# name: \"NAME\"") && text.contains("# lake: \"LAKE\""))
         let again = try TestSupport.runProcess(TestSupport.executable, ["project", "init", "wd_flares", "--catalog", "wd.csv.gz", "--output", yaml])

@@ -138,6 +138,7 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }), !name.hasPrefix(".") else {
             throw RunError.configuration("name: '\(name)' must be letters, digits, '_', '-' or '.' (it names folders)")
         }
+        guard !catalog.path.isEmpty else { throw RunError.configuration("catalog.path: name the catalog of sources") }
         if survey.kind == .ztfAlerts, survey.lake == nil {
             throw RunError.configuration("survey.lake: name the alert lake for survey ztf-alerts")
         }
@@ -200,20 +201,63 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
     // MARK: - YAML
 
     /// Reads a project file. Unknown keys are errors (a misspelt setting must not be ignored);
-    /// missing ones take their defaults.
+    /// missing ones take their defaults (the file is merged over the encoded default settings,
+    /// then decoded as the typed config).
     public static func load(yaml path: String) throws -> ProjectConfig {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw RunError.configuration("cannot read \(path): \(error.localizedDescription)")
         }
         let config: ProjectConfig
-        do { config = try YAMLDecoder().decode(ProjectConfig.self, from: text) } catch let e as DecodingError {
+        do {
+            guard let user = try Yams.compose(yaml: text), user.mapping != nil else {
+                throw RunError.configuration("\(path): not a YAML mapping of settings")
+            }
+            // The defaults, and every key there is (optional ones set so that they appear).
+            var shape = ProjectConfig(name: "", catalog: "")
+            guard let defaults = try Yams.compose(yaml: YAMLEncoder().encode(shape)) else {
+                throw RunError.configuration("\(path): the default settings do not encode")
+            }
+            shape.catalog.name = ""
+            shape.survey.lake = ""
+            guard let known = try Yams.compose(yaml: YAMLEncoder().encode(shape)) else {
+                throw RunError.configuration("\(path): the default settings do not encode")
+            }
+            try Self.checkKnown(user, known, path: [])
+            config = try YAMLDecoder().decode(ProjectConfig.self, from: Self.merged(defaults, user))
+        } catch let e as DecodingError {
             throw RunError.configuration("\(path): \(Self.describe(e))")
+        } catch RunError.configuration(let m) {
+            throw RunError.configuration(m.hasPrefix(path + ":") ? m : path + ": " + m)
         } catch {
             throw RunError.configuration("\(path): \(error)")
         }
         do { try config.validate() } catch RunError.configuration(let m) { throw RunError.configuration("\(path): \(m)") }
         return config
+    }
+
+    /// Throws for a key of `user` that `known` (the settings there are) lacks, naming its path.
+    static func checkKnown(_ user: Node, _ known: Node, path: [String]) throws {
+        guard let u = user.mapping, let k = known.mapping else { return }
+        for (key, value) in u {
+            let name = key.string ?? "\(key)"
+            guard let sub = k.first(where: { $0.key.string == name })?.value else {
+                let here = k.compactMap { $0.key.string }.joined(separator: ", ")
+                throw RunError.configuration("unknown setting \((path + [name]).joined(separator: ".")) (known\(path.isEmpty ? "" : " in " + path.joined(separator: ".")): \(here))")
+            }
+            try checkKnown(value, sub, path: path + [name])
+        }
+    }
+
+    /// `base` with the settings of `over` in place of its own (mappings merged key by key).
+    static func merged(_ base: Node, _ over: Node) -> Node {
+        guard let b = base.mapping, let o = over.mapping else { return over }
+        var pairs = b.map { ($0.key, $0.value) }
+        for (key, value) in o {
+            if let i = pairs.firstIndex(where: { $0.0.string == key.string }) { pairs[i].1 = merged(pairs[i].1, value) }
+            else { pairs.append((key, value)) }
+        }
+        return Node(pairs)
     }
 
     static func describe(_ e: DecodingError) -> String {
@@ -278,128 +322,6 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
               plotDPI: \(display.plotDPI)               # resolution of PNG plots, dots per inch
 
             """
-    }
-}
-
-// Decoding with defaults for missing keys and an error for unknown ones.
-extension ProjectConfig {
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// Throws for a key of `decoder`'s object that `known` lacks.
-    static func rejectUnknown(_ decoder: any Decoder, _ known: [String]) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        for k in c.allKeys where !known.contains(k.stringValue) {
-            let path = (decoder.codingPath.map(\.stringValue) + [k.stringValue]).joined(separator: ".")
-            throw DecodingError.dataCorrupted(DecodingError.Context(
-                codingPath: decoder.codingPath + [k], debugDescription: "unknown setting \(path) (known here: \(known.joined(separator: ", ")))"))
-        }
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, catalog, survey, reduction, analysis, injection, output, display }
-
-    public init(from decoder: any Decoder) throws {
-        try Self.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(name: try c.decode(String.self, forKey: .name), catalog: "")
-        catalog = try c.decode(Catalog.self, forKey: .catalog)
-        survey = try c.decodeIfPresent(Survey.self, forKey: .survey) ?? survey
-        reduction = try c.decodeIfPresent(Reduction.self, forKey: .reduction) ?? reduction
-        analysis = try c.decodeIfPresent(Analysis.self, forKey: .analysis) ?? analysis
-        injection = try c.decodeIfPresent(Injection.self, forKey: .injection) ?? injection
-        output = try c.decodeIfPresent(Output.self, forKey: .output) ?? output
-        display = try c.decodeIfPresent(Display.self, forKey: .display) ?? display
-    }
-}
-
-extension ProjectConfig.Catalog {
-    enum CodingKeys: String, CodingKey, CaseIterable { case path, ra, dec, name }
-    public init(from decoder: any Decoder) throws {
-        try ProjectConfig.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(path: try c.decode(String.self, forKey: .path))
-        ra = try c.decodeIfPresent(String.self, forKey: .ra) ?? ra
-        dec = try c.decodeIfPresent(String.self, forKey: .dec) ?? dec
-        name = try c.decodeIfPresent(String.self, forKey: .name)
-    }
-}
-
-extension ProjectConfig.Survey {
-    enum CodingKeys: String, CodingKey, CaseIterable { case kind, base, lake, radiusArcsec, filters }
-    public init(from decoder: any Decoder) throws {
-        try ProjectConfig.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        kind = try c.decodeIfPresent(ProjectSurvey.self, forKey: .kind) ?? kind
-        base = try c.decodeIfPresent(String.self, forKey: .base) ?? base
-        lake = try c.decodeIfPresent(String.self, forKey: .lake)
-        radiusArcsec = try c.decodeIfPresent(Double.self, forKey: .radiusArcsec) ?? radiusArcsec
-        filters = try c.decodeIfPresent([String].self, forKey: .filters) ?? filters
-    }
-}
-
-extension ProjectConfig.Reduction {
-    enum CodingKeys: String, CodingKey, CaseIterable { case seasonGapDays, catflagsMask, limitingMagnitudeCut, zeroPointTolerance }
-    public init(from decoder: any Decoder) throws {
-        try ProjectConfig.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        seasonGapDays = try c.decodeIfPresent(Double.self, forKey: .seasonGapDays) ?? seasonGapDays
-        catflagsMask = try c.decodeIfPresent(Int.self, forKey: .catflagsMask) ?? catflagsMask
-        limitingMagnitudeCut = try c.decodeIfPresent(Bool.self, forKey: .limitingMagnitudeCut) ?? limitingMagnitudeCut
-        zeroPointTolerance = try c.decodeIfPresent(Double.self, forKey: .zeroPointTolerance) ?? zeroPointTolerance
-    }
-}
-
-extension ProjectConfig.Analysis {
-    enum CodingKeys: String, CodingKey, CaseIterable { case snrThreshold, minEpochs, sign }
-    public init(from decoder: any Decoder) throws {
-        try ProjectConfig.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        snrThreshold = try c.decodeIfPresent(Double.self, forKey: .snrThreshold) ?? snrThreshold
-        minEpochs = try c.decodeIfPresent(Int.self, forKey: .minEpochs) ?? minEpochs
-        sign = try c.decodeIfPresent(ProjectEventSign.self, forKey: .sign) ?? sign
-    }
-}
-
-extension ProjectConfig.Injection {
-    enum CodingKeys: String, CodingKey, CaseIterable { case perSource, amplitudes, durationsDays, shape, seed }
-    public init(from decoder: any Decoder) throws {
-        try ProjectConfig.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        perSource = try c.decodeIfPresent(Int.self, forKey: .perSource) ?? perSource
-        amplitudes = try c.decodeIfPresent([Double].self, forKey: .amplitudes) ?? amplitudes
-        durationsDays = try c.decodeIfPresent([Double].self, forKey: .durationsDays) ?? durationsDays
-        shape = try c.decodeIfPresent(ProjectInjectionShape.self, forKey: .shape) ?? shape
-        seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? seed
-    }
-}
-
-extension ProjectConfig.Output {
-    enum CodingKeys: String, CodingKey, CaseIterable { case root, versioning }
-    public init(from decoder: any Decoder) throws {
-        try ProjectConfig.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        root = try c.decodeIfPresent(String.self, forKey: .root) ?? root
-        versioning = try c.decodeIfPresent(Bool.self, forKey: .versioning) ?? versioning
-    }
-}
-
-extension ProjectConfig.Display {
-    enum CodingKeys: String, CodingKey, CaseIterable { case verbose, plotDPI }
-    public init(from decoder: any Decoder) throws {
-        try ProjectConfig.rejectUnknown(decoder, CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        verbose = try c.decodeIfPresent(Bool.self, forKey: .verbose) ?? verbose
-        plotDPI = try c.decodeIfPresent(Int.self, forKey: .plotDPI) ?? plotDPI
     }
 }
 
