@@ -144,28 +144,18 @@ public final class ArchiveStream {
         return nil
     }
 
-    /// The current member's data (at most `limit` bytes).
-    /// - Throws: ``FormatError`` (`.corruptInput`) for a damaged or truncated stream,
-    ///   (`.unsupported`) for a member larger than `limit`.
-    public func readData(limit: Int) throws -> [UInt8] {
-        var out: [UInt8] = []
-        let n = try readData(into: &out, limit: limit)
-        out.removeLast(out.count - n)
-        return out
-    }
-
     /// Reads the current member's data into the front of `buffer` and returns its length.
     /// `buffer` is reused from member to member: it grows as needed (to at most `limit` plus
     /// one read) and never shrinks, so a stream of small members costs no allocation, no
     /// zeroing and no copy beyond libarchive's own.
-    /// - Throws: as ``readData(limit:)``.
+    /// - Throws: ``FormatError`` (`.corruptInput`) for a damaged or truncated stream,
+    ///   (`.unsupported`) for a member larger than `limit`.
     public func readData(into buffer: inout [UInt8], limit: Int) throws -> Int {
         let step = 256 << 10
         var count = 0
         while true {
-            if buffer.count - count < step {
-                buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, count + step) - buffer.count + step))
-            }
+            // Room for at least one more step: the buffer doubles (zeroed once, when it grows).
+            if buffer.count - count < step { buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, step))) }
             let n = buffer.withUnsafeMutableBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return 0 }
                 return archive_read_data(archive, base + count, raw.count - count)

@@ -7,9 +7,6 @@ import Table
 /// pipeline from the lake's files, nested columns kept nested, `candidate.ra`/`candidate.dec`
 /// promoted to top-level `ra`/`dec` (where lsdb looks for coordinates).
 public enum AlertCatalog {
-    /// The cutout columns (dropped with `withoutCutouts`).
-    public static let cutouts = AlertLakeSchema.cutoutColumns
-
     /// The import of `lake`'s alerts into `output`.
     /// - Parameters:
     ///   - threshold: most alerts per HATS partition (default 10,000 with cutouts, ~0.7 GB of
@@ -36,7 +33,7 @@ public enum AlertCatalog {
         let without = withoutCutouts || lake.cutoutMode() == .separate
         c.threshold = threshold ?? (without ? 200_000 : 10_000)
         c.batchRows = without ? 4096 : 256
-        if without { c.columns = try AlertLakeSchema.schema().names.filter { !cutouts.contains($0) } }
+        if without { c.columns = try AlertLakeSchema.rowSchema(.separate).names }
         return c
     }
 }
