@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "astropile", targets: ["astropile"]),
-        .library(name: "AstroPile", targets: ["Sky", "Table", "Formats", "RunEngine", "Pipelines", "Fetch"]),
+        .library(name: "AstroPile", targets: ["Sky", "Table", "Formats", "RunEngine", "Registry", "Pipelines", "Fetch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C layer
@@ -57,8 +58,16 @@ let package = Package(
         // The run engine: work folder, completion records, stages, executor, interruption,
         // progress, the run report and exit statuses — under every pipeline.
         .target(name: "RunEngine", dependencies: ["Formats"]),
+        // The registry of projects: sources, raw files, products, runs, per-source stage status —
+        // one schema and code path over SQLite (GRDB) and PostgreSQL (PostgresNIO).
+        .target(name: "Registry", dependencies: [
+            "RunEngine", "Formats",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Pipelines
-        .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", "RunEngine", .product(name: "Yams", package: "Yams"),
+        .target(name: "Pipelines", dependencies: ["Sky", "Table", "Formats", "RunEngine", "Registry", "Fetch", .product(name: "Yams", package: "Yams"),
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Fetch", dependencies: [
             "RunEngine", "Formats", "Table", "COpenSSL",
@@ -70,7 +79,7 @@ let package = Package(
         ]),
         // CLI
         .target(name: "AstroPileCLI", dependencies: [
-            "Pipelines", "Fetch", "RunEngine", "Formats", "Table", "Sky",
+            "Pipelines", "Fetch", "Registry", "RunEngine", "Formats", "Table", "Sky",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -82,7 +91,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Table", "Sky", "TestSupport"]),
         .testTarget(name: "RunEngineTests", dependencies: ["RunEngine", "Formats", "TestSupport"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "RunEngine", "Formats", "TestSupport"], exclude: ["fetch_server.py"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "RunEngine", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"],
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Registry", "Fetch", "RunEngine", "Formats", "Table", "Sky", "AstroPileCLI", "TestSupport"],
                     exclude: ["Python"]),
     ],
     cxxLanguageStandard: .cxx20

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lint: imports go one way down the layers of DESIGN.md §3 —
-#   C targets → Sky, Table → Formats → RunEngine → Fetch, Pipelines → AstroPileCLI → astropile.
+#   C targets → Sky, Table → Formats → RunEngine → Registry → Fetch → Pipelines → AstroPileCLI → astropile.
 # A module importing one of its own layer or above (Fetch importing Pipelines, RunEngine importing
-# Fetch, …) fails `make test`.
+# Fetch, Registry importing Fetch, …) fails `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # module: the AstroPile modules it must not import
@@ -10,9 +10,10 @@ declare -A forbidden=(
   [Sky]="Table Formats RunEngine Fetch Pipelines AstroPileCLI Foundation"
   [Table]="Sky Formats RunEngine Fetch Pipelines AstroPileCLI Foundation"
   [Formats]="RunEngine Fetch Pipelines AstroPileCLI"
-  [RunEngine]="Fetch Pipelines AstroPileCLI Sky Table"
+  [RunEngine]="Registry Fetch Pipelines AstroPileCLI Sky Table"
+  [Registry]="Fetch Pipelines AstroPileCLI Sky Table"
   [Fetch]="Pipelines AstroPileCLI"
-  [Pipelines]="Fetch AstroPileCLI"
+  [Pipelines]="AstroPileCLI"
   [AstroPileCLI]="astropile"
 )
 status=0

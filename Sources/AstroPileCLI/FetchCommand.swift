@@ -133,21 +133,6 @@ extension FetchSourceCommand {
     }
 }
 
-/// Runs async work from a synchronous command and waits for it.
-func blockingAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try box.result!.get()
-}
-
-/// Carries a result from a detached task to the waiting thread.
-private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
-
 /// The summary lines of a run (stdout; reasons listed, 20 per kind).
 enum FetchReportText {
     static func print(_ s: FetchSummary, config: FetchConfig) {

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Registry
 import RunEngine
 import Yams
 
@@ -98,6 +99,21 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
         public init() {}
     }
 
+    /// Histograms of statistics over all sources, with fixed bins declared here (stored in the
+    /// registry per source and summed on demand; values outside go to the end bins).
+    public struct Histograms: Codable, Sendable, Hashable {
+        /// Per-epoch S/N against the light curve's robust baseline.
+        public var epochSNR = HistogramBins(lower: -10, upper: 40, count: 100)
+        /// Per-epoch magnitude (AB).
+        public var magnitude = HistogramBins(lower: 12, upper: 23, count: 110)
+        /// The highest per-epoch S/N of each light curve (in the finder's sign).
+        public var peakSNR = HistogramBins(lower: 0, upper: 100, count: 100)
+        public init() {}
+
+        /// By statistic name.
+        public var all: [String: HistogramBins] { ["epochSNR": epochSNR, "magnitude": magnitude, "peakSNR": peakSNR] }
+    }
+
     public struct Output: Codable, Sendable, Hashable {
         /// Folder of the project's products.
         public var root = "projects"
@@ -122,6 +138,7 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
     public var reduction = Reduction()
     public var analysis = Analysis()
     public var injection = Injection()
+    public var histograms = Histograms()
     public var output = Output()
     public var display = Display()
 
@@ -163,6 +180,11 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
         guard injection.amplitudes.allSatisfy({ $0 > 0 && $0.isFinite }), injection.durationsDays.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw RunError.configuration("injection.amplitudes and injection.durationsDays must be positive numbers")
         }
+        for (name, b) in histograms.all.sorted(by: { $0.key < $1.key }) {
+            guard b.count >= 1, b.count <= 100_000, b.lower.isFinite, b.upper.isFinite, b.upper > b.lower else {
+                throw RunError.configuration("histograms.\(name): count must be 1…100000 and lower < upper (got \(b.lower), \(b.upper), \(b.count))")
+            }
+        }
         guard display.plotDPI >= 10, display.plotDPI <= 1200 else { throw RunError.configuration("display.plotDPI must be 10…1200") }
     }
 
@@ -180,6 +202,7 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
         var reduction: Reduction
         var analysis: Analysis
         var injection: Injection
+        var histograms: Histograms
     }
 
     /// The canonical hash (16 hex digits) of the result-changing settings, the AstroPile
@@ -188,7 +211,8 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
         CanonicalHash.of(Hashed(astropile: AstroPileVersion.string, catalogSHA256: catalogSHA256,
                                 columns: [catalog.ra, catalog.dec, catalog.name], survey: survey.kind,
                                 lake: survey.kind == .ztfAlerts ? survey.lake : nil, radiusArcsec: survey.radiusArcsec,
-                                filters: survey.filters, reduction: reduction, analysis: analysis, injection: injection))
+                                filters: survey.filters, reduction: reduction, analysis: analysis, injection: injection,
+                                histograms: histograms))
     }
 
     /// The products folder: `<root>/<name>_<hash8>` with versioning, else `<root>/<name>`
@@ -312,6 +336,11 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
               durationsDays: \(list(injection.durationsDays))   # (hashed) durations, days
               shape: \(injection.shape.rawValue)              # (hashed) flare (instant rise, exponential decay), gaussian (FWHM) or boxcar
               seed: \(injection.seed)                   # (hashed) the same seed, the same injections
+
+            histograms:                        # (hashed) fixed bins: count equal bins over [lower, upper); outside values go to the end bins
+              epochSNR: {lower: \(n(histograms.epochSNR.lower)), upper: \(n(histograms.epochSNR.upper)), count: \(histograms.epochSNR.count)}     # per-epoch S/N against the robust baseline
+              magnitude: {lower: \(n(histograms.magnitude.lower)), upper: \(n(histograms.magnitude.upper)), count: \(histograms.magnitude.count)}   # per-epoch AB magnitude
+              peakSNR: {lower: \(n(histograms.peakSNR.lower)), upper: \(n(histograms.peakSNR.upper)), count: \(histograms.peakSNR.count)}      # highest per-epoch S/N of each light curve
 
             output:
               root: \(q(output.root))          # folder of the products (relative to this file)
