@@ -177,11 +177,16 @@ struct ProjectRunCommand: ParsableCommand, StatusReturningCommand {
 /// The status table's text.
 enum ProjectStatusText {
     static func lines(_ status: [StageStatusCount]) -> String {
-        var out = String(format: "%-8@ %8@ %8@ %8@ %8@", "stage" as NSString, "done" as NSString, "pending" as NSString, "running" as NSString, "failed" as NSString)
-        for s in status {
-            out += String(format: "\n%-8@ %8d %8d %8d %8d", String(s.stage.dropFirst(8)) as NSString, s.done, s.pending, s.running, s.failed)
+        func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, n - s.count))
+            return left ? s + fill : fill + s
         }
-        return out
+        var out = pad("stage", 8, left: true) + ["done", "pending", "running", "failed", "blocked"].map { pad($0, 9) }.joined()
+        for s in status {
+            out += "\n" + pad(String(s.stage.dropFirst(8)), 8, left: true)
+                + [s.done, s.pending - s.blocked, s.running, s.failed, s.blocked].map { pad(String($0), 9) }.joined()
+        }
+        return out + "\n(blocked: an earlier stage failed for the source; --retry-failed tries it again)"
     }
 }
 

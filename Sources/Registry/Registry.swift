@@ -306,25 +306,27 @@ extension Registry {
         }
     }
 
-    /// How many (source, stage) rows of the version with catalog rows in `rows` are not done or
-    /// failed (pending or claimed).
-    public func unfinished(version: Int64, rows: Range<Int64>) throws -> Int {
+    /// How many (source, `stage`) rows of the version with catalog rows in `rows` are pending and
+    /// not blocked (no stage of `after` failed for that source): what a run would still do.
+    public func pending(version: Int64, stage: String, after: [String], rows: Range<Int64>) throws -> Int {
         try db.read { t in
-            Int(try t.one("""
+            var sql = """
                 SELECT COUNT(*) AS n FROM stage_status st JOIN sources s ON s.id = st.source_id
-                WHERE st.version_id = ? AND st.status IN ('pending', 'running') AND s.catalog_row >= ? AND s.catalog_row < ?
-                """, [.int(version), .int(rows.lowerBound), .int(rows.upperBound)])?["n"].int ?? 0)
+                WHERE st.version_id = ? AND st.stage = ? AND st.status = 'pending' AND s.catalog_row >= ? AND s.catalog_row < ?
+                """
+            var args: [SQLValue] = [.int(version), .text(stage), .int(rows.lowerBound), .int(rows.upperBound)]
+            if !after.isEmpty {
+                sql += Self.blockedClause(after, negated: true)
+                args += after.map { .text($0) }
+            }
+            return Int(try t.one(sql, args)?["n"].int ?? 0)
         }
     }
 
-    /// How many (source, `stage`) rows of the version with catalog rows in `rows` are pending.
-    public func pending(version: Int64, stage: String, rows: Range<Int64>) throws -> Int {
-        try db.read { t in
-            Int(try t.one("""
-                SELECT COUNT(*) AS n FROM stage_status st JOIN sources s ON s.id = st.source_id
-                WHERE st.version_id = ? AND st.stage = ? AND st.status = 'pending' AND s.catalog_row >= ? AND s.catalog_row < ?
-                """, [.int(version), .text(stage), .int(rows.lowerBound), .int(rows.upperBound)])?["n"].int ?? 0)
-        }
+    /// `AND [NOT] EXISTS (a failed stage of `after` for the row's source)`, for `st`.
+    static func blockedClause(_ after: [String], negated: Bool) -> String {
+        " AND \(negated ? "NOT " : "")EXISTS (SELECT 1 FROM stage_status f WHERE f.version_id = st.version_id AND f.source_id = st.source_id AND f.status = 'failed' AND f.stage IN ("
+            + after.map { _ in "?" }.joined(separator: ", ") + "))"
     }
 
     /// Sets the `stages` of `source` that are done back to pending inside `t` (their input changed).

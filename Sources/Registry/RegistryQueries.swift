@@ -5,6 +5,8 @@ public struct StageStatusCount: Sendable, Hashable, Codable {
     public var pending: Int
     public var running: Int
     public var failed: Int
+    /// Pending, but an earlier stage failed for the source (they wait for `--retry-failed`).
+    public var blocked: Int
     /// Failed sources and why (up to the limit asked for).
     public var failures: [Failure]
 
@@ -29,8 +31,8 @@ extension Registry {
         try db.read { t in
             let rows = try t.query("SELECT stage, status, COUNT(*) AS n FROM stage_status WHERE version_id = ? GROUP BY stage, status", [.int(version)])
             var out: [StageStatusCount] = []
-            for stage in stages {
-                var c = StageStatusCount(stage: stage, done: 0, pending: 0, running: 0, failed: 0, failures: [])
+            for (k, stage) in stages.enumerated() {
+                var c = StageStatusCount(stage: stage, done: 0, pending: 0, running: 0, failed: 0, blocked: 0, failures: [])
                 for r in rows where r["stage"].text == stage {
                     let n = Int(r["n"].int ?? 0)
                     switch r["status"].text {
@@ -40,6 +42,11 @@ extension Registry {
                     case "failed": c.failed = n
                     default: break
                     }
+                }
+                let earlier = Array(stages.prefix(k))
+                if c.pending > 0, !earlier.isEmpty {
+                    c.blocked = Int(try t.one("SELECT COUNT(*) AS n FROM stage_status st WHERE st.version_id = ? AND st.stage = ? AND st.status = 'pending'"
+                                              + Self.blockedClause(earlier, negated: false), [.int(version), .text(stage)] + earlier.map { .text($0) })?["n"].int ?? 0)
                 }
                 if c.failed > 0 {
                     c.failures = try t.query("""

@@ -62,7 +62,10 @@ public enum ProjectRun {
         var did: [String: Int] = [:]
         var runID: Int64?
         var stopError: (any Error)?
-        if try r.unfinished(version: plan.version, rows: rows) > 0 {
+        let todo = try ProjectStage.allCases.reduce(0) { n, s in
+            n + (try r.pending(version: plan.version, stage: s.rawValue, after: s.earlier.map(\.rawValue), rows: rows))
+        }
+        if todo > 0 {
             let run = try r.startRun(version: plan.version)
             runID = run
             let beat = Heartbeat(registry: r, run: run)
@@ -85,10 +88,9 @@ public enum ProjectRun {
         for s in status {
             for f in s.failures { rejected.append(Rejection(input: f.source, position: "stage " + String(s.stage.dropFirst(8)), reason: f.reason)) }
         }
-        let failed = status.reduce(0) { $0 + $1.failed }
         let complete = status.last?.done ?? 0
         var report = RunReport(pipeline: "project", output: plan.products, configHash: plan.hash, inputs: plan.sources.count,
-                               counts: RunCounts(unit: "sources", read: Int64(rows.count), written: Int64(complete), rejected: Int64(failed)),
+                               counts: RunCounts(unit: "sources", read: Int64(rows.count), written: Int64(complete)),
                                rejectedInputs: rejected,
                                details: ProjectRunDetails(database: r.db.name, runID: runID, catalogSources: plan.sources.count,
                                                           selectedSources: rows.count, didPerStage: did, adoptedRawFiles: adopted,

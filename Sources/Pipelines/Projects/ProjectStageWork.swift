@@ -31,7 +31,7 @@ final class ProjectStageWork: @unchecked Sendable {
     func run(rows: Range<Int64>) throws -> Int {
         let r = registry, version = plan.version, run = self.run, stage = self.stage
         let after = stage.earlier.map(\.rawValue)
-        let total = try r.pending(version: version, stage: stage.rawValue, rows: rows)
+        let total = try r.pending(version: version, stage: stage.rawValue, after: after, rows: rows)
         guard total > 0 else { return 0 }
         let progress = ProgressReporter(stage: "project " + stage.title, unit: "sources", total: Int64(total), enabled: options.run.progress)
         let executor: any Executor = stage == .fetch ? ThreadExecutor(workers: 1) : (options.run.executor ?? ThreadExecutor(workers: options.run.workers))
@@ -65,7 +65,8 @@ final class ProjectStageWork: @unchecked Sendable {
     /// Runs `body`, turning a problem with the source's own input into a ``SourceFailure``.
     private func reading<T>(_ what: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as FormatError {
-            throw SourceFailure(reason: "\(what): \(e)")
+            let text = "\(e)"
+            throw SourceFailure(reason: text.contains(what) ? text : "\(what): \(text)")
         } catch let e as RunError {
             if case .io(let m) = e { throw SourceFailure(reason: "\(what): \(m)") }
             throw e
