@@ -323,6 +323,18 @@ extension Registry {
         }
     }
 
+    /// How many (source, `stage`) rows in `rows` someone will still do: pending and not blocked,
+    /// or claimed by a run.
+    public func remaining(version: Int64, stage: String, after: [String], rows: Range<Int64>) throws -> Int {
+        let running = try db.read { t in
+            Int(try t.one("""
+                SELECT COUNT(*) AS n FROM stage_status st JOIN sources s ON s.id = st.source_id
+                WHERE st.version_id = ? AND st.stage = ? AND st.status = 'running' AND s.catalog_row >= ? AND s.catalog_row < ?
+                """, [.int(version), .text(stage), .int(rows.lowerBound), .int(rows.upperBound)])?["n"].int ?? 0)
+        }
+        return running + (try pending(version: version, stage: stage, after: after, rows: rows))
+    }
+
     /// `AND [NOT] EXISTS (a failed stage of `after` for the row's source)`, for `st`.
     static func blockedClause(_ after: [String], negated: Bool) -> String {
         " AND \(negated ? "NOT " : "")EXISTS (SELECT 1 FROM stage_status f WHERE f.version_id = st.version_id AND f.source_id = st.source_id AND f.status = 'failed' AND f.stage IN ("

@@ -15,13 +15,21 @@ public struct ClaimedStage<Item: Sendable>: Sendable {
     public var claim: @Sendable (_ max: Int) throws -> [Item]
     /// Hands back claimed items that were not finished (only those still claimed by this run).
     public var release: @Sendable ([Item]) throws -> Void
+    /// How many items of the stage are still to be done by anyone (claimable later, or claimed by
+    /// another run); while some are, a worker with nothing to claim waits and claims again (a
+    /// stage's items may wait for another run's earlier stage).
+    public var remaining: @Sendable () throws -> Int
     /// Items per claim.
     public var batch: Int
+    /// Seconds between claims while waiting for other runs.
+    public var pollSeconds = 0.25
 
-    public init(batch: Int, claim: @escaping @Sendable (Int) throws -> [Item], release: @escaping @Sendable ([Item]) throws -> Void) {
+    public init(batch: Int, claim: @escaping @Sendable (Int) throws -> [Item], release: @escaping @Sendable ([Item]) throws -> Void,
+                remaining: @escaping @Sendable () throws -> Int = { 0 }) {
         self.batch = max(1, batch)
         self.claim = claim
         self.release = release
+        self.remaining = remaining
     }
 
     /// Runs `work` on claimed batches with `executor`'s workers until none is left; returns how
@@ -31,11 +39,15 @@ public struct ClaimedStage<Item: Sendable>: Sendable {
                     _ work: @escaping @Sendable ([Item], StageContext) throws -> Void) throws -> Int {
         try Interruption.check()
         let done = Counter()
-        let claim = self.claim, release = self.release, batch = self.batch
+        let claim = self.claim, release = self.release, batch = self.batch, remaining = self.remaining, poll = self.pollSeconds
         try executor.run(count: executor.workers) { _, worker in
             while !Interruption.requested {
                 let items = try claim(batch)
-                if items.isEmpty { return }
+                if items.isEmpty {
+                    if try remaining() == 0 { return }
+                    usleep(useconds_t(poll * 1_000_000))
+                    continue
+                }
                 do {
                     try work(items, StageContext(progress: progress, worker: worker))
                 } catch {

@@ -9,6 +9,18 @@ import Table
 /// transaction is rolled back and the item left to whoever holds it now.
 struct ClaimLost: Error {}
 
+/// Says when to look for claims of dead runs again (every 10 s while waiting for other runs).
+final class StaleCheck: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date()
+    func due() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard Date().timeIntervalSince(last) > 10 else { return false }
+        last = Date()
+        return true
+    }
+}
+
 /// One stage of a project run: claims (source, stage) rows from the registry and does them.
 final class ProjectStageWork: @unchecked Sendable {
     let plan: ProjectPlan
@@ -38,7 +50,11 @@ final class ProjectStageWork: @unchecked Sendable {
         let claims = ClaimedStage<ClaimedSource>(
             batch: stage == .fetch ? 64 : 4,
             claim: { n in try r.claim(version: version, stage: stage.rawValue, after: after, run: run, rows: rows, max: n) },
-            release: { items in try r.release(items, run: run) })
+            release: { items in try r.release(items, run: run) },
+            remaining: { [stale = StaleCheck()] in
+                if stale.due() { try r.releaseStaleClaims(version: version) }
+                return try r.remaining(version: version, stage: stage.rawValue, after: after, rows: rows)
+            })
         return try claims.run(stage, executor: executor, progress: progress) { [self] items, context in
             if stage == .fetch {
                 try fetch(items, progress: context.progress)
