@@ -96,6 +96,8 @@ public final class PostgreSQLDatabase: SQLDatabase, @unchecked Sendable {
         try transaction(begin: "BEGIN READ ONLY", operation: "read", body)
     }
 
+    deinit { close() }
+
     public func close() {
         lock.lock()
         let all = idle

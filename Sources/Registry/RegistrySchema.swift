@@ -153,13 +153,19 @@ enum RegistrySchema {
     /// Applies the migrations `db` lacks, in one write transaction each (two processes starting at
     /// once: the second waits for the first's lock, then finds them applied).
     static func migrate(_ db: any SQLDatabase) throws {
+        // PostgreSQL: two `CREATE TABLE IF NOT EXISTS` at once can both try to create the table (a
+        // duplicate key in pg_type), so each migration transaction first takes an advisory lock.
+        func serialise(_ t: any SQLTransaction) throws {
+            if db.dialect == .postgresql { try t.execute("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7372616174) AS l) AS x") }
+        }
         try db.write { t in
+            try serialise(t)
             try t.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied TEXT NOT NULL)")
         }
         for (i, statements) in migrations.enumerated() {
             let version = Int64(i + 1)
             try db.write { t in
-                if db.dialect == .postgresql { try t.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE") }
+                try serialise(t)
                 guard try t.one("SELECT version FROM schema_migrations WHERE version = ?", [.int(version)]) == nil else { return }
                 for s in statements {
                     try t.execute(s.replacingOccurrences(of: "{id}", with: db.dialect.identityColumn))
