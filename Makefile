@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
-APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev libarchive-dev libavro-dev
+APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev libarchive-dev libavro-dev postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra bench-alerts clean
@@ -93,6 +93,19 @@ demo: build-release
 	.build/release/astropile alerts catalog demo-output/ztf_lake --output demo-output/ztf_alerts
 	.build/release/astropile alerts lightcurves demo-output/ztf_lake --output demo-output/ztf_objects
 	.build/release/astropile info demo-output/ztf_objects
+	@# Projects: three sources whose light curves come from a local stand-in for IRSA's ZTF light-curve
+	@# service (serving the shared fixture), fetched, reduced, searched for events and injected into.
+	$(VENV)/bin/python Tests/PipelinesTests/Python/irsa_server.py --fixture ../shared/fixtures/ztf-lightcurves/ZTF_lightcurve.csv \
+	  > demo-output/server.txt & echo $$! > demo-output/server.pid; \
+	for i in $$(seq 50); do grep -q PORT demo-output/server.txt 2>/dev/null && break; sleep 0.1; done; \
+	port=$$(awk '/PORT/ {print $$2}' demo-output/server.txt); \
+	.build/release/astropile project init wd_demo --catalog ../sample/project_sources.csv --output demo-output/wd_demo.yaml \
+	  --base http://127.0.0.1:$$port/cgi-bin/ZTF/nph_light_curves && \
+	sed -i 's/  # name: "NAME"/  name: "name"/' demo-output/wd_demo.yaml && \
+	.build/release/astropile project run demo-output/wd_demo.yaml; \
+	status=$$?; kill $$(cat demo-output/server.pid); exit $$status
+	.build/release/astropile project status demo-output/wd_demo.yaml
+	.build/release/astropile project efficiency demo-output/wd_demo.yaml
 
 test: setup lint
 	swift build --build-tests
