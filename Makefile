@@ -7,7 +7,7 @@ VENV := .venv
 APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev libarchive-dev libavro-dev postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra bench-alerts clean
+.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra bench-alerts bench-project clean
 
 setup: apt venv
 
@@ -136,6 +136,9 @@ bench-spectra: build-release
 # 100,000 replicated fixture alerts in 20 nightly tar.gz (≈4.7 GB, made once into .bench-alerts/).
 bench-alerts: build-release
 	bench/alerts/run.sh
+
+bench-project: build-release
+	bench/project/run.sh
 
 # Two builds on the same inputs: BEFORE=path/to/astropile (e.g. a release build of an older commit).
 bench-engine: build-release
