@@ -105,7 +105,8 @@ demo: build-release
 	.build/release/astropile project run demo-output/wd_demo.yaml; \
 	status=$$?; kill $$(cat demo-output/server.pid); exit $$status
 	.build/release/astropile project status demo-output/wd_demo.yaml
-	.build/release/astropile project efficiency demo-output/wd_demo.yaml
+	.build/release/astropile project efficiency demo-output/wd_demo.yaml --png demo-output/efficiency.png
+	.build/release/astropile project show demo-output/wd_demo.yaml --source wd_0 --png demo-output/lightcurve.png
 
 test: setup lint
 	swift build --build-tests

@@ -23,7 +23,7 @@ struct ProjectCommand: ParsableCommand {
             and a source that fails is recorded with its reason while the others go on.
             """,
         subcommands: [ProjectInitCommand.self, ProjectHashCommand.self, ProjectRunCommand.self, ProjectStatusCommand.self,
-                      ProjectDetectionsCommand.self, ProjectEfficiencyCommand.self])
+                      ProjectDetectionsCommand.self, ProjectEfficiencyCommand.self, ProjectShowCommand.self])
 }
 
 extension ProjectSurvey: ExpressibleByArgument {}
@@ -273,8 +273,15 @@ struct ProjectEfficiencyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Option(name: .long, help: "Also draw it to this PNG: efficiency (0…1) against amplitude (log axis), one line per duration (legend: days).")
+    var png: String?
+
     func run() throws {
         let table = try ProjectQueries.efficiency(yaml: project, database: db.database)
+        if let png {
+            try ProjectQueries.efficiencyPNG(table, to: png)
+            FileHandle.standardError.write(Data("wrote \(png)\n".utf8))
+        }
         if json {
             print(String(decoding: try ProjectQueries.json(table), as: UTF8.self))
             return
@@ -289,5 +296,28 @@ struct ProjectEfficiencyCommand: ParsableCommand {
             }
         }
         print(text)
+    }
+}
+
+/// `astropile project show`.
+struct ProjectShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Draw a source's light curves (flux in µJy against MJD; zg green, zr red, zi dark red) with its detections shaded and its injections ticked under the axis (recovered black, missed grey).")
+
+    @Argument(help: "The project file.")
+    var project: String
+
+    @OptionGroup var db: ProjectDatabaseOption
+
+    @Option(name: .long, help: "The source's name.")
+    var source: String
+
+    @Option(name: .long, help: "The PNG to write.")
+    var png: String
+
+    func run() throws {
+        let n = try ProjectQueries.show(yaml: project, database: db.database, source: source, png: png)
+        print("wrote \(png): \(n.curves) light curves, \(n.points) points, \(n.detections) detections, \(n.injections) injections")
     }
 }

@@ -191,6 +191,19 @@ import TestSupport
         let table = try JSONDecoder().decode(EfficiencyTable.self, from: Data(eff.utf8))
         let injected: Int = table.injected.flatMap { $0 }.reduce(0, +)
         #expect(injected == 3 * 4 * 5)
+        // The plots: PNGs of the size asked for (IHDR width and height).
+        let effPNG = s.dir.appendingPathComponent("efficiency.png").path, lcPNG = s.dir.appendingPathComponent("lc.png").path
+        try Self.cli(["project", "efficiency", s.yaml, "--png", effPNG], expect: 0)
+        let shown = try Self.cli(["project", "show", s.yaml, "--source", "S1", "--png", lcPNG], expect: 0).stdout
+        #expect(shown.contains("\(curves.count) light curves, \(curves.reduce(0) { $0 + $1.mjd.count }) points, 0 detections, 20 injections"))
+        for (png, w, h) in [(effPNG, 900, 500), (lcPNG, 1200, 500)] {
+            let b = [UInt8](FileManager.default.contents(atPath: png) ?? Data())
+            #expect(b.count > 33 && b[1...3] == [0x50, 0x4E, 0x47][...])
+            func be(_ k: Int) -> Int { b.count > k + 3 ? Int(b[k]) << 24 | Int(b[k + 1]) << 16 | Int(b[k + 2]) << 8 | Int(b[k + 3]) : 0 }
+            #expect(be(16) == w && be(20) == h)
+        }
+        let missing = try Self.cli(["project", "show", s.yaml, "--source", "M", "--png", lcPNG])
+        #expect(missing.status == 2 && missing.stderr.contains("M has no light curves yet"))
         #expect(table.efficiency(amplitude: 4) >= table.efficiency(amplitude: 0))
     }
 
