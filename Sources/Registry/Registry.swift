@@ -229,7 +229,7 @@ extension Registry {
     }
 
     /// Claims up to `max` pending (source, `stage`) rows of the version for `run`, among sources
-    /// whose catalog row is in `rows` and whose stages `after` are all done; in catalog order.
+    /// whose catalog row is in `rows` and whose stages `after` are all done; in registration order.
     public func claim(version: Int64, stage: String, after: [String], run: Int64, rows: Range<Int64>, max: Int) throws -> [ClaimedSource] {
         try db.write { t in
             var sql = """
@@ -243,7 +243,10 @@ extension Registry {
                 sql += after.map { _ in "?" }.joined(separator: ", ") + ") AND p.status <> 'done')"
                 args += after.map { .text($0) }
             }
-            sql += " ORDER BY s.catalog_row LIMIT ?" + (db.dialect == .postgresql ? " FOR UPDATE OF st SKIP LOCKED" : "")
+            // By the status row's id (registration order, which is catalog order): the (version, stage,
+            // status) index gives the rows in that order, so a claim reads only what it takes — ordering
+            // by catalog_row sorted every pending row for each claim.
+            sql += " ORDER BY st.id LIMIT ?" + (db.dialect == .postgresql ? " FOR UPDATE OF st SKIP LOCKED" : "")
             args.append(.int(max))
             let rows = try t.query(sql, args)
             let claimed = rows.compactMap { r -> ClaimedSource? in

@@ -69,7 +69,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
                 case .text(let s): s
                 }
             })
-            let rows = try Row.fetchAll(db, sql: sql, arguments: args)
+            // Compiled once per connection and reused (GRDB's statement cache): the registry runs
+            // the same few statements thousands of times.
+            let statement = try db.cachedStatement(sql: sql)
+            let rows = try Row.fetchAll(statement, arguments: args)
             return rows.map { row in
                 SQLRow(names: Array(row.columnNames), values: row.databaseValues.map { dv in
                     switch dv.storage {

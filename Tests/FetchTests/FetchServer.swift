@@ -24,30 +24,7 @@ final class FetchServer: @unchecked Sendable {
         }
         if let chaos { args += ["--chaos", chaos] }
         if ignoreRange { args.append("--ignore-range") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestSupport.python)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.standardError
-        guard FileManager.default.isExecutableFile(atPath: TestSupport.python) else {
-            throw TestSupportError("no venv python at \(TestSupport.python): run `make setup`")
-        }
-        try p.run()
-        process = p
-        // The first line is "PORT <n>".
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("PORT "), let n = Int(text.dropFirst(5)) else {
-            p.terminate()
-            throw TestSupportError("fetch_server.py did not start: '\(text)'")
-        }
-        port = n
+        (process, port) = try TestSupport.startServer(args[0], Array(args.dropFirst()))
     }
 
     deinit { stop() }
@@ -55,13 +32,7 @@ final class FetchServer: @unchecked Sendable {
     /// `http://127.0.0.1:<port>`.
     var base: String { "http://127.0.0.1:\(port)" }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<100 where process.isRunning { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { TestSupport.stopServer(process) }
 
     /// The logged requests.
     struct Request: Decodable {

@@ -17,29 +17,7 @@ final class IRSAServer: @unchecked Sendable {
         var args = [TestSupport.root.appendingPathComponent("Tests/PipelinesTests/Python/irsa_server.py").path, "--rules", rules.path, "--log", log]
         if let fixture { args += ["--fixture", fixture] }
         if let synthetic { args += ["--synthetic", String(synthetic)] }
-        guard FileManager.default.isExecutableFile(atPath: TestSupport.python) else {
-            throw TestSupportError("no venv python at \(TestSupport.python): run `make setup`")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestSupport.python)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.standardError
-        try p.run()
-        process = p
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("PORT "), let n = Int(text.dropFirst(5)) else {
-            p.terminate()
-            throw TestSupportError("irsa_server.py did not start: '\(text)'")
-        }
-        port = n
+        (process, port) = try TestSupport.startServer(args[0], Array(args.dropFirst()))
     }
 
     deinit { stop() }
@@ -51,14 +29,7 @@ final class IRSAServer: @unchecked Sendable {
         (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<100 where process.isRunning { usleep(20_000) }
-        // A SIGTERM blocked by the signal mask the test thread handed down: kill it.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { TestSupport.stopServer(process) }
 }
 
 /// A PostgreSQL cluster of Debian's `postgresql` in a temporary folder, on 127.0.0.1 and a free

@@ -101,6 +101,45 @@ public enum TestSupport {
     }
 }
 
+extension TestSupport {
+    /// Starts a loopback server script of the venv's Python that prints "PORT <n>" first; returns
+    /// the process and the port.
+    public static func startServer(_ script: String, _ arguments: [String]) throws -> (process: Process, port: Int) {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw TestSupportError("no venv python at \(python): run `make setup`")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [script] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.standardError
+        try p.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("PORT "), let n = Int(text.dropFirst(5)) else {
+            p.terminate()
+            throw TestSupportError("\((script as NSString).lastPathComponent) did not start: '\(text)'")
+        }
+        return (p, n)
+    }
+
+    /// Stops a server: SIGTERM, then SIGKILL after 2 s (a SIGTERM the test thread's signal mask
+    /// blocked in the child).
+    public static func stopServer(_ process: Process) {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
 /// Drains a pipe on a background thread so a chatty child never blocks.
 final class ReadBuffer: @unchecked Sendable {
     private var data = Data()

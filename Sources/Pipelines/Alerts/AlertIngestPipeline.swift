@@ -357,7 +357,7 @@ enum FileHash {
         let digest = try Digest(.sha256)
         guard let f = fopen(path, "rb") else { throw RunError.io("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { fclose(f) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var total: Int64 = 0
         while true {
             let n = fread(&buffer, 1, buffer.count, f)

@@ -7,6 +7,14 @@ import Table
 /// source id / 1000, so no folder holds more than 1000 files). Parquet, zstd; every file is
 /// written under a temporary name and renamed into place.
 enum ProjectProducts {
+    /// Small files, one per source: snappy, since a zstd context costs more to make (its tables
+    /// are allocated and cleared per column) than compressing a few kB with it saves.
+    static let writeOptions: ParquetWriteOptions = {
+        var o = ParquetWriteOptions()
+        o.compression = .snappy
+        return o
+    }()
+
     static func relativePath(kind: String, source: Int64) -> String {
         String(format: "%@/%03lld/%lld.parquet", kind, source / 1000, source)
     }
@@ -45,7 +53,7 @@ enum ProjectProducts {
             }
         }
         let batch = RecordBatch(schema: lightCurveSchema, columns: b.map { $0.finish() }, length: curves.count)
-        try ParquetFileWriter.write([batch], schema: lightCurveSchema, to: path)
+        try ParquetFileWriter.write([batch], schema: lightCurveSchema, to: path, options: writeOptions)
     }
 
     static func readLightCurves(_ path: String) throws -> [ReducedLightCurve] {
@@ -118,7 +126,7 @@ enum ProjectProducts {
         let b = try schema.fields.map { try ArrayBuilder($0.type) }
         fill(b)
         let batch = RecordBatch(schema: schema, columns: b.map { $0.finish() }, length: rows)
-        try ParquetFileWriter.write([batch], schema: schema, to: path)
+        try ParquetFileWriter.write([batch], schema: schema, to: path, options: writeOptions)
     }
 
     static func append(_ s: String, to b: ArrayBuilder) {
