@@ -38,7 +38,7 @@ public struct ClaimedStage<Item: Sendable>: Sendable {
     public func run(_ stage: some RunStage, executor: any Executor, progress: ProgressReporter,
                     _ work: @escaping @Sendable ([Item], StageContext) throws -> Void) throws -> Int {
         try Interruption.check()
-        let done = Counter()
+        let done = SharedCount()
         let claim = self.claim, release = self.release, batch = self.batch, remaining = self.remaining, poll = self.pollSeconds
         try executor.run(count: executor.workers) { _, worker in
             while !Interruption.requested {
@@ -64,10 +64,11 @@ public struct ClaimedStage<Item: Sendable>: Sendable {
     }
 }
 
-/// A count shared by the workers.
-private final class Counter: @unchecked Sendable {
+/// A count shared by the workers of a stage.
+public final class SharedCount: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
-    func add(_ k: Int) { lock.lock(); n += k; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    public init() {}
+    public func add(_ k: Int) { lock.lock(); n += k; lock.unlock() }
+    public var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }

@@ -120,11 +120,3 @@ private final class Heartbeat: @unchecked Sendable {
     }
     func stop() { done.signal(); finished.wait() }
 }
-
-/// A count shared by workers.
-final class SharedCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func add(_ k: Int) { lock.lock(); n += k; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
-}
