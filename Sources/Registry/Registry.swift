@@ -300,6 +300,17 @@ extension Registry {
         }
     }
 
+    /// Every done (source, `stage`) row of the version back to pending, with `reason`; returns
+    /// how many (their inputs changed: the later stages follow only where the redone stage's
+    /// results differ).
+    @discardableResult
+    public func resetDone(version: Int64, stage: String, reason: String) throws -> Int {
+        try db.write { t in
+            try t.query("UPDATE stage_status SET status = 'pending', run_id = NULL, reason = ?, updated = ? WHERE version_id = ? AND stage = ? AND status = 'done' RETURNING id",
+                        [.text(reason), .text(Self.now()), .int(version), .text(stage)]).count
+        }
+    }
+
     /// Failed (source, stage) rows of the version back to pending (`--retry-failed`).
     @discardableResult
     public func retryFailed(version: Int64) throws -> Int {

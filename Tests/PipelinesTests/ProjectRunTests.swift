@@ -207,6 +207,50 @@ import TestSupport
         #expect(table.efficiency(amplitude: 4) >= table.efficiency(amplitude: 0))
     }
 
+    @Test("An alert lake as the survey: light curves equal pandas on the lake; a new night re-cuts only what changed")
+    func alertLake() throws {
+        let alerts = try AlertsFixture.get()
+        let dir = try TestSupport.temporaryDirectory("project-alerts")
+        let lake = dir.appendingPathComponent("lake").path
+        let nights = try alerts.tarballs(alerts.synthetic)
+        #expect(nights.count == 3)
+        try Self.cli(["alerts", "ingest"] + nights.prefix(2) + ["--output", lake, "--quiet"], expect: 0)
+        let script = StampsFixture.script("project_alerts.py")
+        let catalog = dir.appendingPathComponent("objects.csv").path
+        // Sources from the first two nights' objects; the third night brings more alerts of them.
+        let count = try TestSupport.run(TestSupport.python, [script, "sources", lake, catalog])
+        let yaml = dir.appendingPathComponent("lc.yaml").path
+        try Self.cli(["project", "init", "lc", "--catalog", catalog, "--survey", "ztf-alerts", "--lake", "lake", "--output", yaml], expect: 0)
+        var text = try String(contentsOfFile: yaml, encoding: .utf8)
+        text = text.replacingOccurrences(of: "  # name: \"NAME\"", with: "  name: \"name\"").replacingOccurrences(of: "perSource: 10", with: "perSource: 2")
+        try text.write(toFile: yaml, atomically: true, encoding: .utf8)
+        try Self.cli(["project", "run", yaml, "--quiet"], expect: 0)
+        let products = try Self.products(yaml)
+        let st = try Self.status(yaml)
+        #expect(st.stages.allSatisfy { $0.done == Int(count.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }, "\(st.stages)")
+        let first = try TestSupport.run(TestSupport.python, [script, "check", lake, products])
+        #expect(first.hasPrefix("OK ") && !first.contains(" 0 points"), "\(first)")
+
+        // Nothing changed: nothing to do, no row or file touched.
+        let db = ProjectRun.defaultDatabase(products: products)
+        let before = try Self.dump(db), filesBefore = Self.files(products)
+        let again = try Self.cli(["project", "run", yaml, "--quiet"], expect: 0)
+        #expect(again.stderr.contains("nothing to do"), "\(again.stderr)")
+        #expect(try Self.dump(db) == before)
+        #expect(Self.files(products) == filesBefore)
+
+        // A third night ingested: the catalog is rebuilt, every source cut again, and only the
+        // sources whose detections changed are reduced and analysed again.
+        try Self.cli(["alerts", "ingest", nights[2], "--output", lake, "--quiet"], expect: 0)
+        try Self.cli(["project", "run", yaml, "--quiet"], expect: 0)
+        let second = try TestSupport.run(TestSupport.python, [script, "check", lake, products])
+        #expect(second.hasPrefix("OK ") && second != first, "\(first) → \(second)")
+        let after = Self.files(products)
+        let changed = after.filter { filesBefore[$0.key] != $0.value && $0.key.hasPrefix("lightcurves/") }.count
+        #expect(changed > 0 && changed < after.keys.filter { $0.hasPrefix("lightcurves/") }.count, "\(changed) light curves remade")
+        #expect(after.keys.contains { $0.hasPrefix("detections/") })
+    }
+
     @Test("Ctrl-C stops cleanly with claims handed back; the re-run finishes with the same products")
     func interrupt() throws {
         let s = try Self.setup("stop", count: 12, bad: false)

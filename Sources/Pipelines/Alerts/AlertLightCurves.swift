@@ -218,7 +218,15 @@ public enum AlertLightCurves {
         let hash = CanonicalHash.fnv1a(lake.root + "\n" + state.joined(separator: "\n"))
         if let data = FileManager.default.contents(atPath: Run.reportPath(output: objects)),
            let old = try? JSONDecoder().decode(RunReport<AlertLightCurveDetails>.self, from: data), old.configHash != hash {
-            // The lake changed since: build the objects again.
+            // The lake changed since: build the objects again, and import them again — the
+            // catalog made from the old objects (an import, with its work folder if it stopped)
+            // goes first, so that no stop in between leaves an old catalog looking current.
+            let catalog = try WorkFolder.canonicalPath(output, role: "output")
+            if let made = FileManager.default.contents(atPath: Run.reportPath(output: catalog)),
+               let header = try? JSONDecoder().decode(ProducedBy.self, from: made), header.pipeline == "import" {
+                DirectorySwap.removeTree(catalog)
+            }
+            try WorkFolder(output: catalog, parent: tmp).remove()
             DirectorySwap.removeTree(objects)
         }
         let details: AlertLightCurveDetails
@@ -240,6 +248,9 @@ public enum AlertLightCurves {
         return try finish(details, objects: objects, output: output, threshold: threshold, highestOrder: highestOrder,
                           jobs: jobs, tmp: tmp, progress: progress)
     }
+
+    /// The pipeline named in a report.
+    private struct ProducedBy: Decodable { var pipeline: String }
 
     private static func finish(_ details: AlertLightCurveDetails, objects: String, output: String, threshold: Int64?, highestOrder: Int,
                                jobs: Int?, tmp: String?, progress: Bool) throws -> (details: AlertLightCurveDetails, catalog: ImportPipeline.Outcome) {

@@ -16,15 +16,20 @@ public struct PhotometryPoint: Sendable, Hashable {
     public var catflags: Int
     /// zg, zr or zi.
     public var filter: String
-    /// ZTF field.
-    public var field: Int
+    /// ZTF field (nil when the source does not say).
+    public var field: Int?
     /// 5σ limiting magnitude of the exposure.
     public var limitMag: Double
-    /// Zero point of the exposure (mag).
+    /// Zero point of the exposure (mag); NaN when unknown (alerts of schemas before 3.3).
     public var magZP: Double
+    /// The flux's sign: +1, or −1 for a difference-image detection of a dimming (an alert's
+    /// `isdiffpos` false). The IRSA service's magnitudes are of the total flux: always +1.
+    public var fluxSign: Double = 1
 }
 
-/// Reads the IRSA ZTF light-curve service's CSV (`nph_light_curves?…&FORMAT=CSV`).
+/// Reads the IRSA ZTF light-curve service's CSV (`nph_light_curves?…&FORMAT=CSV`), and the
+/// same layout cut from an alert lake (``AlertLightCurveSource``), which may leave `field` and
+/// `magzp` empty and adds `diffsign` (+1/−1, the sign of the difference flux).
 public enum ZTFLightCurveCSV {
     static let columns = ["oid", "mjd", "mag", "magerr", "catflags", "filtercode", "field", "limitmag", "magzp"]
 
@@ -44,14 +49,18 @@ public enum ZTFLightCurveCSV {
             func col(_ name: String) -> ArrayData { b.columns[b.schema.index(of: name) ?? 0] }
             let oid = col("oid"), mjd = col("mjd"), mag = col("mag"), err = col("magerr"), flags = col("catflags")
             let filter = col("filtercode"), field = col("field"), limit = col("limitmag"), zp = col("magzp")
+            let sign = b.schema.index(of: "diffsign").map { b.columns[$0] }
             for i in 0..<b.length {
                 row += 1
                 guard let o = integer(oid, i), let f = filter.type == .string ? filter.string(at: i) : nil,
-                      let t = number(mjd, i), let fl = integer(flags, i), let fd = integer(field, i), let z = number(zp, i) else {
-                    throw FormatError(.corruptInput, "row \(row): oid, mjd, catflags, filtercode, field and magzp must all be given", path: path)
+                      let t = number(mjd, i), let fl = integer(flags, i) else {
+                    throw FormatError(.corruptInput, "row \(row): oid, mjd, catflags and filtercode must all be given", path: path)
                 }
+                let negative = sign.flatMap { number($0, i) }.map { $0 < 0 } ?? false
                 points.append(PhotometryPoint(oid: o, mjd: t, mag: number(mag, i) ?? .nan, magErr: number(err, i) ?? .nan,
-                                              catflags: Int(fl), filter: f, field: Int(fd), limitMag: number(limit, i) ?? .nan, magZP: z))
+                                              catflags: Int(fl), filter: f, field: integer(field, i).map { Int($0) },
+                                              limitMag: number(limit, i) ?? .nan, magZP: number(zp, i) ?? .nan,
+                                              fluxSign: negative ? -1 : 1))
             }
         }
         return points
@@ -93,7 +102,8 @@ public struct ReducedLightCurve: Sendable, Hashable {
     public var mjd: [Double]
     public var mag: [Double]
     public var magErr: [Double]
-    /// Flux density in µJy: 10^(−0.4 (mag − 23.9)), from the calibrated AB magnitude.
+    /// Flux density in µJy: 10^(−0.4 (mag − 23.9)), from the calibrated AB magnitude (negative
+    /// for an alert's dimming: the flux's sign, ``PhotometryPoint/fluxSign``).
     public var flux: [Double]
     public var fluxErr: [Double]
     /// Counts in the exposure's own units: 10^(−0.4 (mag − magzp)), from the epoch's zero point.
@@ -117,7 +127,8 @@ public struct ReductionCounts: Codable, Sendable, Hashable {
 /// ZTF objects (one per field/quadrant/filter) of one filter are put in groups: sorted by their
 /// median zero point, an object joins the current group when its median is within the tolerance
 /// of the group's first object's, else starts a new group — so objects from different fields are
-/// merged only when their zero points agree. Each group's points, sorted by MJD, are cut into
+/// merged only when their zero points agree; an object without known zero points is a group of
+/// its own (after the others). Each group's points, sorted by MJD, are cut into
 /// seasons at every gap longer than `seasonGapDays`.
 public struct LightCurveReduction: Sendable {
     public var settings: ProjectConfig.Reduction
@@ -144,12 +155,12 @@ public struct LightCurveReduction: Sendable {
         for filter in filters {
             let inFilter = kept.filter { $0.filter == filter }
             let byOid = Dictionary(grouping: inFilter, by: \.oid)
-            let objects = byOid.map { (oid: $0.key, zp: Self.median($0.value.map(\.magZP))) }
-                .sorted { ($0.zp, $0.oid) < ($1.zp, $1.oid) }
+            let objects = byOid.map { (oid: $0.key, zp: Self.median($0.value.map(\.magZP).filter(\.isFinite))) }
+                .sorted { ($0.zp.isNaN ? 1 : 0, $0.zp.isNaN ? 0 : $0.zp, $0.oid) < ($1.zp.isNaN ? 1 : 0, $1.zp.isNaN ? 0 : $1.zp, $1.oid) }
             var groups: [[Int64]] = []
             var first = -Double.infinity
             for o in objects {
-                if groups.isEmpty || o.zp - first > settings.zeroPointTolerance {
+                if groups.isEmpty || o.zp.isNaN || !(o.zp - first <= settings.zeroPointTolerance) {
                     groups.append([o.oid])
                     first = o.zp
                 } else {
@@ -158,7 +169,7 @@ public struct LightCurveReduction: Sendable {
             }
             for (g, oids) in groups.enumerated() {
                 let pts = oids.flatMap { byOid[$0] ?? [] }.sorted { ($0.mjd, $0.oid) < ($1.mjd, $1.oid) }
-                let zp = Self.median(pts.map(\.magZP))
+                let zp = Self.median(pts.map(\.magZP).filter(\.isFinite))
                 var season = 0
                 var start = 0
                 for i in 0...pts.count where i == pts.count || (i > start && pts[i].mjd - pts[i - 1].mjd > settings.seasonGapDays) {
@@ -174,11 +185,11 @@ public struct LightCurveReduction: Sendable {
 
     static func curve(_ pts: ArraySlice<PhotometryPoint>, filter: String, group: Int, season: Int, oids: [Int64], zp: Double) -> ReducedLightCurve {
         let k = log(10.0) / 2.5
-        let flux = pts.map { pow(10, -0.4 * ($0.mag - 23.9)) }
+        let flux = pts.map { $0.fluxSign * pow(10, -0.4 * ($0.mag - 23.9)) }
         return ReducedLightCurve(filter: filter, group: group, season: season, oids: oids, magZP: zp, mjd: pts.map(\.mjd),
                                  mag: pts.map(\.mag), magErr: pts.map(\.magErr), flux: flux,
-                                 fluxErr: zip(flux, pts).map { $0 * $1.magErr * k },
-                                 counts: pts.map { pow(10, -0.4 * ($0.mag - $0.magZP)) })
+                                 fluxErr: zip(flux, pts).map { abs($0) * $1.magErr * k },
+                                 counts: pts.map { $0.fluxSign * pow(10, -0.4 * ($0.mag - $0.magZP)) })
     }
 
     /// The median (mean of the middle two for an even count); NaN for none.

@@ -27,13 +27,16 @@ final class ProjectStageWork: @unchecked Sendable {
     let run: Int64
     let stage: ProjectStage
     let options: ProjectRunOptions
+    /// The light-curve catalog of an alert-lake survey (nil for the IRSA service).
+    let alerts: AlertLightCurveSource?
     /// Raw files adopted from the disk instead of fetched.
     let adopted = SharedCount()
     var remadeNote: [String] = []
     private var registry: Registry { plan.registry }
 
-    init(plan: ProjectPlan, run: Int64, stage: ProjectStage, options: ProjectRunOptions) {
+    init(plan: ProjectPlan, run: Int64, stage: ProjectStage, options: ProjectRunOptions, alerts: AlertLightCurveSource?) {
         self.plan = plan
+        self.alerts = alerts
         self.run = run
         self.stage = stage
         self.options = options
@@ -100,10 +103,8 @@ final class ProjectStageWork: @unchecked Sendable {
     }
 
     private func fetch(_ claims: [ClaimedSource], progress: ProgressReporter) throws {
-        guard plan.config.survey.kind == .ztf else {
-            for c in claims {
-                try registry.markFailed(c, run: run, reason: "survey kind \(plan.config.survey.kind.rawValue) cannot be fetched by this version of AstroPile (only ztf)")
-            }
+        if plan.config.survey.kind == .ztfAlerts {
+            try cut(claims, progress: progress)
             return
         }
         let fm = FileManager.default
@@ -149,6 +150,29 @@ final class ProjectStageWork: @unchecked Sendable {
         try registry.release(unfinished, run: run)
         if summary.interrupted { throw RunError.interrupted }
         if let stop = summary.stopReason { throw RunError.io("fetching into \(plan.rawFolder): \(stop)") }
+    }
+
+    /// The alert-lake survey's "download": each source's detections cut from the light-curve
+    /// catalog. A raw file already holding the same bytes is left as it is (adopted when the
+    /// registry lacks it), so a second project or an unchanged lake rewrites nothing.
+    private func cut(_ claims: [ClaimedSource], progress: ProgressReporter) throws {
+        guard let alerts else { throw RunError.configuration("survey ztf-alerts: the light-curve catalog was not prepared") }
+        do { try FileManager.default.createDirectory(atPath: plan.rawFolder, withIntermediateDirectories: true) } catch {
+            throw RunError.writing(plan.rawFolder, error)
+        }
+        for c in claims {
+            try Interruption.check()
+            let bytes = try alerts.cut(ra: c.source.ra, dec: c.source.dec, radiusArcsec: plan.config.survey.radiusArcsec)
+            let path = plan.rawPath(c.source)
+            if FileManager.default.contents(atPath: path).map({ [UInt8]($0) == bytes }) ?? false {
+                let registered = try registry.rawFile(source: c.source.id, survey: plan.survey, downloadKey: plan.downloadKey)
+                if try recordRaw(c, path: path) && registered == nil { adopted.add(1) }
+            } else {
+                do { try AtomicFile.write(bytes, to: path) } catch { throw RunError.writing(path, error) }
+                try recordRaw(c, path: path)
+            }
+            progress.advance(1)
+        }
     }
 
     /// Records a raw file on disk for the claim and marks the fetch done; true when recorded.

@@ -42,13 +42,23 @@ public enum CatalogQuery {
                               output: QueryOutput) throws -> QueryReport {
         if let problem = region.problem { throw RunError.configuration(problem) }
         let catalog = try HATSCatalog.open(catalogPath)
+        let schema = try catalog.schema()
+        let readColumns = try selectedColumns(columns, required: [catalog.raColumn, catalog.decColumn], schema: schema, root: catalog.root)
+        let sink = try QuerySink(output: output, schema: Schema(readColumns.map { schema.fields[schema.index(of: $0)!] }))
+        let report = try scan(region, in: catalog, columns: readColumns) { batch, keep in try sink.write(batch, rows: keep) }
+        try sink.close()
+        return report
+    }
+
+    /// Hands `body` each batch of `catalog` that holds rows in `region`, with the indices of those
+    /// rows (in catalog order). `columns` must name columns of the catalog and include its ra/dec.
+    public static func scan(_ region: SkyRegion, in catalog: HATSCatalog, columns: [String],
+                            body: (RecordBatch, [Int64]) throws -> Void) throws -> QueryReport {
+        if let problem = region.problem { throw RunError.configuration(problem) }
         // Coverage at a coarser order than a partition is still a superset of the region, so the
         // order is chosen by the region's size alone (at most ~20k pixels).
         let order = region.coverageOrder()
         let ranges = mergedRanges(region.coverage(order: order), order: order)
-        let schema = try catalog.schema()
-        let readColumns = try selectedColumns(columns, required: [catalog.raColumn, catalog.decColumn], schema: schema, root: catalog.root)
-        let sink = try QuerySink(output: output, schema: Schema(readColumns.map { schema.fields[schema.index(of: $0)!] }))
         var report = QueryReport(rows: 0, partitions: catalog.partitions.count, partitionsRead: 0, rowGroups: 0, rowGroupsRead: 0)
         for pixel in catalog.partitions.pixels where intersects(ranges, pixel.healpix29Range) {
             try Interruption.check()
@@ -66,7 +76,7 @@ public enum CatalogQuery {
             report.rowGroups += groupRows.count
             report.rowGroupsRead += groups.count
             guard !groups.isEmpty else { continue }
-            let reader = try CatalogError.reading(path) { try ParquetFileReader(path: path, columns: readColumns, rowGroups: groups) }
+            let reader = try CatalogError.reading(path) { try ParquetFileReader(path: path, columns: columns, rowGroups: groups) }
             while let batch = try CatalogError.reading(path, { try reader.next() }) {
                 guard let (ra, raValid) = batch.column(catalog.raColumn)?.doubles(),
                       let (dec, decValid) = batch.column(catalog.decColumn)?.doubles() else {
@@ -77,11 +87,10 @@ public enum CatalogQuery {
                     && region.contains(ra: ra[i], dec: dec[i]) {
                     keep.append(Int64(i))
                 }
-                try sink.write(batch, rows: keep)
+                try body(batch, keep)
                 report.rows += Int64(keep.count)
             }
         }
-        try sink.close()
         return report
     }
 
