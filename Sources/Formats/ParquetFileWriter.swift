@@ -81,14 +81,16 @@ public final class ParquetFileWriter {
         }
     }
 
-    /// Finishes the file: footer, fsync, rename onto the final path.
-    public func close() throws {
+    /// Finishes the file: footer, fsync, rename onto the final path. With `durable: false` the
+    /// fsyncs are left out (the rename is still atomic for readers and a killed process): for a
+    /// batch of files made durable together (``AtomicFile/flushAll()``) before they are recorded.
+    public func close(durable: Bool = true) throws {
         guard let h = handle else { return }
         handle = nil
         defer { ap_parquet_writer_free(h) }
         do {
             try shimCall(.io, path: path) { err in ap_parquet_writer_close(h, err) }
-            try AtomicFile.commit(temporary: tempPath, to: path)
+            try AtomicFile.commit(temporary: tempPath, to: path, durable: durable)
         } catch {
             AtomicFile.remove(tempPath)
             throw error
@@ -97,10 +99,10 @@ public final class ParquetFileWriter {
 
     /// Writes one whole table in one call.
     public static func write(_ batches: [RecordBatch], schema: Schema, to path: String,
-                             options: ParquetWriteOptions = ParquetWriteOptions()) throws {
+                             options: ParquetWriteOptions = ParquetWriteOptions(), durable: Bool = true) throws {
         let w = try ParquetFileWriter(path: path, schema: schema, options: options)
         for b in batches { try w.write(b) }
-        try w.close()
+        try w.close(durable: durable)
     }
 
     /// Writes a dataset's `_metadata` (every leaf's row groups, paths relative to the dataset

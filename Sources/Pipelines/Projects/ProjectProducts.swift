@@ -4,8 +4,9 @@ import Table
 
 /// The product files of a project version, one of each kind per source, under the products
 /// folder: `lightcurves/BBB/SOURCE_ID.parquet`, `detections/…`, `injections/…` (`BBB` = the
-/// source id / 1000, so no folder holds more than 1000 files). Parquet, zstd; every file is
-/// written under a temporary name and renamed into place.
+/// source id / 1000, so no folder holds more than 1000 files). Parquet, snappy; every file is
+/// written under a temporary name and renamed into place, without an fsync of its own: the
+/// stage makes a whole batch durable with one flush before it records the batch as done.
 enum ProjectProducts {
     /// Small files, one per source: snappy, since a zstd context costs more to make (its tables
     /// are allocated and cleared per column) than compressing a few kB with it saves.
@@ -53,7 +54,7 @@ enum ProjectProducts {
             }
         }
         let batch = RecordBatch(schema: lightCurveSchema, columns: b.map { $0.finish() }, length: curves.count)
-        try ParquetFileWriter.write([batch], schema: lightCurveSchema, to: path, options: writeOptions)
+        try ParquetFileWriter.write([batch], schema: lightCurveSchema, to: path, options: writeOptions, durable: false)
     }
 
     static func readLightCurves(_ path: String) throws -> [ReducedLightCurve] {
@@ -126,7 +127,7 @@ enum ProjectProducts {
         let b = try schema.fields.map { try ArrayBuilder($0.type) }
         fill(b)
         let batch = RecordBatch(schema: schema, columns: b.map { $0.finish() }, length: rows)
-        try ParquetFileWriter.write([batch], schema: schema, to: path, options: writeOptions)
+        try ParquetFileWriter.write([batch], schema: schema, to: path, options: writeOptions, durable: false)
     }
 
     static func append(_ s: String, to b: ArrayBuilder) {

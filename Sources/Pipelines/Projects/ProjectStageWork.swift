@@ -5,10 +5,6 @@ import Registry
 import RunEngine
 import Table
 
-/// The registry no longer holds a run's claim (a run thought dead handed it back): the item's
-/// transaction is rolled back and the item left to whoever holds it now.
-struct ClaimLost: Error {}
-
 /// Says when to look for claims of dead runs again (every 10 s while waiting for other runs).
 final class StaleCheck: @unchecked Sendable {
     private let lock = NSLock()
@@ -51,7 +47,7 @@ final class ProjectStageWork: @unchecked Sendable {
         let progress = ProgressReporter(stage: "project " + stage.title, unit: "sources", total: Int64(total), enabled: options.run.progress)
         let executor: any Executor = stage == .fetch ? ThreadExecutor(workers: 1) : (options.run.executor ?? ThreadExecutor(workers: options.run.workers))
         let claims = ClaimedStage<ClaimedSource>(
-            batch: stage == .fetch ? 64 : 4,
+            batch: stage == .fetch ? 64 : max(1, min(32, total / (8 * executor.workers))),
             claim: { n in try r.claim(version: version, stage: stage.rawValue, after: after, run: run, rows: rows, max: n) },
             release: { items in try r.release(items, run: run) },
             remaining: { [stale = StaleCheck()] in
@@ -63,16 +59,7 @@ final class ProjectStageWork: @unchecked Sendable {
                 try fetch(items, progress: context.progress)
                 return
             }
-            for c in items {
-                try Interruption.check()
-                do {
-                    try process(c)
-                } catch is ClaimLost {
-                } catch let failure as SourceFailure {
-                    try r.markFailed(c, run: run, reason: failure.reason)
-                }
-                context.progress.advance(1)
-            }
+            try processBatch(items, progress: context.progress)
         }
     }
 
@@ -110,6 +97,7 @@ final class ProjectStageWork: @unchecked Sendable {
         let fm = FileManager.default
         var byPath: [String: [ClaimedSource]] = [:]
         var items: [FetchItem] = []
+        var onDisk: [(ClaimedSource, String, Bool)] = []
         for c in claims {
             let path = plan.rawPath(c.source)
             let registered = try registry.rawFile(source: c.source.id, survey: plan.survey, downloadKey: plan.downloadKey)
@@ -117,14 +105,15 @@ final class ProjectStageWork: @unchecked Sendable {
             if stat(path, &st) == 0, registered.map({ $0.bytes == Int64(st.st_size) }) ?? true {
                 // On disk already (another project or version fetched it, or a run stopped before
                 // recording it): adopted.
-                if try recordRaw(c, path: path) && registered == nil { adopted.add(1) }
-                progress.advance(1)
+                onDisk.append((c, path, registered == nil))
                 continue
             }
             let name = (path as NSString).lastPathComponent
             if byPath[name] == nil { items.append(FetchItem(url: url(c.source), path: name)) }
             byPath[name, default: []].append(c)
         }
+        try recordRaw(onDisk)
+        progress.advance(Int64(onDisk.count))
         guard !items.isEmpty else { return }
         var config = FetchConfig(destination: plan.rawFolder)
         config.jobs = max(1, options.fetchJobs)
@@ -134,19 +123,21 @@ final class ProjectStageWork: @unchecked Sendable {
         var failures: [String: String] = [:]
         for (p, reason) in summary.missing + summary.forbidden + summary.failed { failures[(p as NSString).lastPathComponent] = reason }
         var unfinished: [ClaimedSource] = []
+        var fetched: [(ClaimedSource, String, Bool)] = []
         for item in items {
             let cs = byPath[item.path] ?? []
             let path = plan.rawFolder + "/" + item.path
             if let reason = failures[item.path] {
                 for c in cs { try registry.markFailed(c, run: run, reason: "fetching \(URLParts.redacted(item.url)): \(reason)") }
+                progress.advance(Int64(cs.count))
             } else if fm.fileExists(atPath: path) {
-                for c in cs { _ = try recordRaw(c, path: path) }
+                fetched += cs.map { ($0, path, false) }
             } else {
                 unfinished += cs
-                continue
             }
-            progress.advance(Int64(cs.count))
         }
+        try recordRaw(fetched)
+        progress.advance(Int64(fetched.count))
         try registry.release(unfinished, run: run)
         if summary.interrupted { throw RunError.interrupted }
         if let stop = summary.stopReason { throw RunError.io("fetching into \(plan.rawFolder): \(stop)") }
@@ -160,48 +151,55 @@ final class ProjectStageWork: @unchecked Sendable {
         do { try FileManager.default.createDirectory(atPath: plan.rawFolder, withIntermediateDirectories: true) } catch {
             throw RunError.writing(plan.rawFolder, error)
         }
+        var cut: [(ClaimedSource, String, Bool)] = []
         for c in claims {
             try Interruption.check()
             let bytes = try alerts.cut(ra: c.source.ra, dec: c.source.dec, radiusArcsec: plan.config.survey.radiusArcsec)
             let path = plan.rawPath(c.source)
             if FileManager.default.contents(atPath: path).map({ [UInt8]($0) == bytes }) ?? false {
                 let registered = try registry.rawFile(source: c.source.id, survey: plan.survey, downloadKey: plan.downloadKey)
-                if try recordRaw(c, path: path) && registered == nil { adopted.add(1) }
+                cut.append((c, path, registered == nil))
             } else {
                 do { try AtomicFile.write(bytes, to: path) } catch { throw RunError.writing(path, error) }
-                try recordRaw(c, path: path)
+                cut.append((c, path, false))
             }
-            progress.advance(1)
         }
+        try recordRaw(cut)
+        progress.advance(Int64(cut.count))
     }
 
-    /// Records a raw file on disk for the claim and marks the fetch done; true when recorded.
-    @discardableResult
-    private func recordRaw(_ c: ClaimedSource, path: String) throws -> Bool {
-        let (sha, bytes) = try FileHash.sha256(path)
-        do {
-            try registry.db.write { t in
-                let (_, changed) = try registry.upsertRawFile(source: c.source.id, survey: plan.survey, downloadKey: plan.downloadKey,
-                                                              path: path, bytes: bytes, sha256: sha.hex, in: t)
-                if changed { try registry.invalidate(source: c.source.id, version: plan.version, stages: stage.later.map(\.rawValue), in: t) }
-                guard try registry.markDone(c, run: run, in: t) else { throw ClaimLost() }
+    /// Records raw files on disk for their claims and marks the fetches done, in one
+    /// transaction; `adopted` (the registry lacked the file) counts toward the adopted files.
+    private func recordRaw(_ files: [(claim: ClaimedSource, path: String, adopted: Bool)]) throws {
+        guard !files.isEmpty else { return }
+        let hashed = try files.map { f in (f, try FileHash.sha256(f.path)) }
+        let recorded = try registry.db.write { t in
+            var n = 0
+            for (f, (sha, bytes)) in hashed {
+                // A claim handed back meanwhile (this run was thought dead) is left to its new holder.
+                guard try registry.markDone(f.claim, run: run, in: t) else { continue }
+                let (_, changed) = try registry.upsertRawFile(source: f.claim.source.id, survey: plan.survey, downloadKey: plan.downloadKey,
+                                                              path: f.path, bytes: bytes, sha256: sha.hex, in: t)
+                if changed { try registry.invalidate(source: f.claim.source.id, version: plan.version, stages: stage.later.map(\.rawValue), in: t) }
+                if f.adopted { n += 1 }
             }
-        } catch is ClaimLost { return false }
-        return true
+            return n
+        }
+        adopted.add(recorded)
     }
 
     // MARK: - Reduce, detect, inject
 
-    private func process(_ c: ClaimedSource) throws {
+    private func process(_ c: ClaimedSource) throws -> Written? {
         switch stage {
-        case .fetch: return
+        case .fetch: return nil
         case .reduce:
             guard let raw = try registry.rawFile(source: c.source.id, survey: plan.survey, downloadKey: plan.downloadKey) else {
                 throw SourceFailure(reason: "no raw file is registered (fetch it again with --retry-failed)")
             }
             let points = try reading(raw.path) { try ZTFLightCurveCSV.read(raw.path) }
             let reduced = LightCurveReduction(settings: plan.config.reduction, filters: plan.config.survey.filters).reduce(points).curves
-            try store(c, kind: "lightcurves", rawInputs: [raw.id], productInputs: []) { path in
+            return try store(c, kind: "lightcurves", rawInputs: [raw.id], productInputs: []) { path in
                 try ProjectProducts.writeLightCurves(reduced, to: path)
             } results: { _, _ in }
         case .detect:
@@ -228,7 +226,7 @@ final class ProjectStageWork: @unchecked Sendable {
                                              amplitudeMicroJansky: e.amplitude, peakSNR: e.peakSNR, snr: e.snr, epochs: Int64(e.epochs)))
                 }
             }
-            try store(c, kind: "detections", rawInputs: [], productInputs: [input.id]) { path in
+            return try store(c, kind: "detections", rawInputs: [], productInputs: [input.id]) { path in
                 try ProjectProducts.write(schema: ProjectProducts.detectionSchema, rows: rows.count, to: path) { b in
                     for d in rows {
                         ProjectProducts.append(d.filter, to: b[0])
@@ -262,7 +260,7 @@ final class ProjectStageWork: @unchecked Sendable {
                 }
             }
             let table = counts.values.sorted { ($0.amplitude, $0.durationDays) < ($1.amplitude, $1.durationDays) }
-            try store(c, kind: "injections", rawInputs: [], productInputs: [input.id]) { path in
+            return try store(c, kind: "injections", rawInputs: [], productInputs: [input.id]) { path in
                 try ProjectProducts.write(schema: ProjectProducts.injectionSchema, rows: records.count, to: path) { b in
                     for (curve, r) in records {
                         ProjectProducts.append(curve.filter, to: b[0])
@@ -292,11 +290,57 @@ final class ProjectStageWork: @unchecked Sendable {
         return (lc, try reading(path) { try ProjectProducts.readLightCurves(path) })
     }
 
-    /// Writes a product file (atomically), then in one transaction records it with its inputs,
-    /// its results (`results`), and the claim as done; a changed product sends the later stages
-    /// that used it back to pending.
+    /// A product file written for a claim, to be recorded with the batch.
+    struct Written {
+        let claim: ClaimedSource
+        let kind: String
+        let relative: String
+        let sha256: String
+        let bytes: Int64
+        let rawInputs: [Int64]
+        let productInputs: [Int64]
+        let results: (Int64, any SQLTransaction) throws -> Void
+    }
+
+    /// Does a batch of claims: each source's product file is written (renamed into place, not
+    /// yet flushed), a source with bad input is recorded as failed; then one flush makes the
+    /// files durable and one transaction records them all, with their results and "done". An
+    /// interrupt or an error records what was finished before it, then stops.
+    private func processBatch(_ items: [ClaimedSource], progress: ProgressReporter) throws {
+        var written: [Written] = []
+        var stop: (any Error)?
+        for c in items {
+            do {
+                try Interruption.check()
+                if let w = try process(c) { written.append(w) }
+            } catch let failure as SourceFailure {
+                try registry.markFailed(c, run: run, reason: failure.reason)
+            } catch {
+                stop = error
+                break
+            }
+            progress.advance(1)
+        }
+        if !written.isEmpty {
+            AtomicFile.flushAll()
+            try registry.db.write { t in
+                for w in written {
+                    // A claim handed back meanwhile (this run was thought dead) is left to its new holder.
+                    guard try registry.markDone(w.claim, run: run, in: t) else { continue }
+                    let (id, changed) = try registry.upsertProduct(version: plan.version, source: w.claim.source.id, kind: w.kind, path: w.relative,
+                                                                   bytes: w.bytes, sha256: w.sha256, configHash: plan.hash, run: run,
+                                                                   rawInputs: w.rawInputs, productInputs: w.productInputs, in: t)
+                    try w.results(id, t)
+                    if changed { try registry.invalidate(source: w.claim.source.id, version: plan.version, stages: stage.later.map(\.rawValue), in: t) }
+                }
+            }
+        }
+        if let stop { throw stop }
+    }
+
+    /// Writes a product file (atomically, not yet flushed) for the claim; what to record with it.
     private func store(_ c: ClaimedSource, kind: String, rawInputs: [Int64], productInputs: [Int64],
-                       write: (String) throws -> Void, results: @escaping (Int64, any SQLTransaction) throws -> Void) throws {
+                       write: (String) throws -> Void, results: @escaping (Int64, any SQLTransaction) throws -> Void) throws -> Written {
         let relative = ProjectProducts.relativePath(kind: kind, source: c.source.id)
         let path = plan.products + "/" + relative
         do {
@@ -304,13 +348,7 @@ final class ProjectStageWork: @unchecked Sendable {
             try write(path)
         } catch { throw RunError.writing(path, error) }
         let (sha, bytes) = try FileHash.sha256(path)
-        try registry.db.write { t in
-            let (id, changed) = try registry.upsertProduct(version: plan.version, source: c.source.id, kind: kind, path: relative, bytes: bytes,
-                                                           sha256: sha.hex, configHash: plan.hash, run: run, rawInputs: rawInputs,
-                                                           productInputs: productInputs, in: t)
-            try results(id, t)
-            if changed { try registry.invalidate(source: c.source.id, version: plan.version, stages: stage.later.map(\.rawValue), in: t) }
-            guard try registry.markDone(c, run: run, in: t) else { throw ClaimLost() }
-        }
+        return Written(claim: c, kind: kind, relative: relative, sha256: sha.hex, bytes: bytes, rawInputs: rawInputs,
+                       productInputs: productInputs, results: results)
     }
 }
