@@ -458,6 +458,9 @@ int ap_csv_reader_open(const char* path, const ap_csv_options* options, ap_reade
       };
     }
     auto convert = arrow::csv::ConvertOptions::Defaults();
+    for (int i = 0; options->include_columns && i < options->n_include_columns; ++i) {
+      convert.include_columns.emplace_back(options->include_columns[i]);
+    }
     if (options->column_types) {
       AP_ASSIGN(std::shared_ptr<arrow::Schema> types, arrow::ImportSchema(options->column_types));
       for (const auto& f : types->fields()) convert.column_types[f->name()] = f->type();

@@ -51,13 +51,16 @@ public final class CSVFileReader: BatchReader {
     public let schema: Schema
     private let handle: OpaquePointer
 
-    /// Opens `path`. `types` forces column types by name (others are inferred from the first block).
-    public init(path: String, options: CSVOptions = CSVOptions(), types: Schema? = nil) throws {
+    /// Opens `path`. `types` forces column types by name (others are inferred from the first
+    /// block); `columns`, when given, are the only columns decoded (in that order; each must be
+    /// in the file) — the others are not parsed into values nor their types inferred.
+    public init(path: String, options: CSVOptions = CSVOptions(), types: Schema? = nil, columns: [String]? = nil) throws {
         self.path = path
         var handle: OpaquePointer? = nil
         let names = options.columnNames ?? []
         let cStrings = names.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
+        let cIncluded = (columns ?? []).map { strdup($0) }
+        defer { cStrings.forEach { free($0) }; cIncluded.forEach { free($0) } }
         let typeSchema = types.map { s -> UnsafeMutablePointer<ArrowSchema> in
             let c = UnsafeMutablePointer<ArrowSchema>.allocate(capacity: 1)
             ArrowCExport.export(s, to: c)
@@ -74,16 +77,22 @@ public final class CSVFileReader: BatchReader {
         schema = try importSchema { schemaOut in
             try cStrings.withUnsafeBufferPointer { buf in
                 try buf.withMemoryRebound(to: UnsafePointer<CChar>?.self) { p in
-                    var o = ap_csv_options(
-                        delimiter: CChar(bitPattern: options.delimiter),
-                        has_header: options.hasHeader ? 1 : 0,
-                        column_names: names.isEmpty ? nil : p.baseAddress,
-                        n_column_names: CInt(names.count),
-                        column_types: typeSchema,
-                        compression: compression,
-                        block_size: Int64(options.blockSize),
-                        skip_invalid_rows: 1)
-                    try shimCall(path: path) { err in ap_csv_reader_open(path, &o, &handle, schemaOut, err) }
+                    try cIncluded.withUnsafeBufferPointer { included in
+                        try included.withMemoryRebound(to: UnsafePointer<CChar>?.self) { q in
+                            var o = ap_csv_options(
+                                delimiter: CChar(bitPattern: options.delimiter),
+                                has_header: options.hasHeader ? 1 : 0,
+                                column_names: names.isEmpty ? nil : p.baseAddress,
+                                n_column_names: CInt(names.count),
+                                column_types: typeSchema,
+                                compression: compression,
+                                block_size: Int64(options.blockSize),
+                                skip_invalid_rows: 1,
+                                include_columns: cIncluded.isEmpty ? nil : q.baseAddress,
+                                n_include_columns: CInt(cIncluded.count))
+                            try shimCall(path: path) { err in ap_csv_reader_open(path, &o, &handle, schemaOut, err) }
+                        }
+                    }
                 }
             }
         }

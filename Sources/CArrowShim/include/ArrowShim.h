@@ -54,6 +54,9 @@ typedef struct ap_csv_options {
   int64_t block_size;
   /// Rows with a wrong number of fields are skipped and logged (1) or fail the read (0).
   int skip_invalid_rows;
+  /// Only these columns are decoded, in this order (NULL / 0: all); each must exist.
+  const char* const* include_columns;
+  int n_include_columns;
 } ap_csv_options;
 
 /// Opens a CSV file for streaming. The schema (inferred from the first block unless forced)

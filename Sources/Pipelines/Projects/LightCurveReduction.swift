@@ -36,12 +36,21 @@ public enum ZTFLightCurveCSV {
     /// The points of `path`. - Throws: ``FormatError`` naming the file and the missing column or
     /// the row whose values cannot be read.
     public static func read(_ path: String) throws -> [PhotometryPoint] {
-        let reader: CSVFileReader
-        do { reader = try CSVFileReader(path: path) } catch let e as FormatError {
-            throw FormatError(.corruptInput, "not a light-curve CSV: \(e.message)", path: path)
-        }
-        for c in columns where reader.schema.index(of: c) == nil {
+        // The header first: a missing column is named, and only the columns used are decoded
+        // (a light curve has two dozen; inferring and converting all of them cost more than the
+        // reduction). One block holds the whole file, so types are inferred from every row.
+        let header = try headerNames(path)
+        for c in columns where !header.contains(c) {
             throw FormatError(.corruptInput, "no column \(c) (a ZTF light curve has \(columns.joined(separator: ", ")))", path: path)
+        }
+        var options = CSVOptions()
+        var st = stat()
+        if stat(path, &st) == 0 { options.blockSize = Int(min(max(Int64(st.st_size) + 4096, 1 << 16), 1 << 30)) }
+        let reader: CSVFileReader
+        do {
+            reader = try CSVFileReader(path: path, options: options, columns: columns + (header.contains("diffsign") ? ["diffsign"] : []))
+        } catch let e as FormatError {
+            throw FormatError(.corruptInput, "not a light-curve CSV: \(e.message)", path: path)
         }
         var points: [PhotometryPoint] = []
         var row = 0
@@ -64,6 +73,19 @@ public enum ZTFLightCurveCSV {
             }
         }
         return points
+    }
+
+    /// The column names of the file's first line (up to 64 KiB; none when it is not text).
+    static func headerNames(_ path: String) throws -> [String] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { let e = errno; throw FormatError(FormatError.code(errno: e), String(cString: strerror(e)), path: path) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return [] }
+        let line = buffer[..<n].prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+        return line.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
     }
 
     static func number(_ a: ArrayData, _ i: Int) -> Double? {
