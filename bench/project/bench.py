@@ -66,14 +66,21 @@ def main():
     p.add_argument("--reference-sources", type=int, default=300)
     p.add_argument("--epochs", type=int, default=500)
     p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--fixture", action="store_true",
+                   help="serve the shared ZTF fixture light curve (1852 epochs, 10 curves) for every source instead of synthetic ones")
+    p.add_argument("--astroretriever", metavar="DIR",
+                   help="AstroRetriever's checkout and venv (bench/project/astroretriever-setup.sh): its Project.run() is timed too, on the fixture")
+    p.add_argument("--astroretriever-sources", type=int, default=20)
     a = p.parse_args()
+    fixture = os.path.join(ROOT, "..", "shared", "fixtures", "ztf-lightcurves", "ZTF_lightcurve.csv")
     work = tempfile.mkdtemp(prefix="bench-project-", dir=os.path.join(ROOT, ".bench-project") if os.path.isdir(os.path.join(ROOT, ".bench-project")) else None)
     rng = random.Random(7)
     positions = [(rng.uniform(0, 360), rng.uniform(-30, 80)) for _ in range(a.sources)]
     with open(f"{work}/sources.csv", "w") as f:
         f.write("name,ra,dec\n")
         for i, (ra, dec) in enumerate(positions): f.write(f"s{i},{ra:.7f},{dec:.7f}\n")
-    server = subprocess.Popen([sys.executable, f"{ROOT}/Tests/PipelinesTests/Python/irsa_server.py", "--synthetic", str(a.epochs)],
+    served = ["--fixture", fixture] if a.fixture else ["--synthetic", str(a.epochs)]
+    server = subprocess.Popen([sys.executable, f"{ROOT}/Tests/PipelinesTests/Python/irsa_server.py"] + served,
                               stdout=subprocess.PIPE, text=True)
     port = int(server.stdout.readline().split()[1])
     base = f"http://127.0.0.1:{port}/cgi-bin/ZTF/nph_light_curves"
@@ -99,6 +106,22 @@ def main():
     print(f"{'numpy/pandas (same steps, 1 core)':34} {a.reference_sources:8d} {ref:8.1f} {ref_rate:10.1f} {1/ref_rate:9.4f} {ref_rate:10.1f} {ref_rt(ref_rss):>9}")
     print(f"per source: astropile {ap_rate/ref_rate:.1f}x the numpy/pandas recipe ({(ap_rate/a.jobs)/ref_rate:.1f}x per core); "
           f"reference: {det} detections, {inj} injections, {rec} recovered")
+    if a.astroretriever:
+        import json
+        out = {}
+        for hist in ("off", "on"):
+            n = a.astroretriever_sources if hist == "off" else max(2, a.astroretriever_sources // 5)
+            r = subprocess.run([f"{a.astroretriever}/venv/bin/python", f"{ROOT}/bench/project/astroretriever.py",
+                                "--src", f"{a.astroretriever}/src-checkout", "--lightcurve", fixture,
+                                "--sources", str(n), "--histograms", hist], capture_output=True, text=True, check=True)
+            out[hist] = json.loads(r.stdout.strip().splitlines()[-1])
+        for hist, r in out.items():
+            print(f"{'AstroRetriever Project.run(), hist ' + hist:34} {r['sources']:8d} {r['seconds']:8.1f} {1/r['s_per_source']:10.2f} "
+                  f"{r['s_per_source']:9.4f} {1/r['s_per_source']:10.2f}")
+        print(f"per source: astropile {out['off']['s_per_source'] * ap_rate:.0f}x AstroRetriever with its histograms off, "
+              f"{out['on']['s_per_source'] * ap_rate:.0f}x with them on ({(out['off']['s_per_source'] * ap_rate / a.jobs):.0f}x / "
+              f"{(out['on']['s_per_source'] * ap_rate / a.jobs):.0f}x per core)"
+              + ("" if a.fixture else "; note: AstroRetriever ran on the fixture light curve, AstroPile on synthetic ones (use --fixture)"))
 
 
 def ref_rt(x):

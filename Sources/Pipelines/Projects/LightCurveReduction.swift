@@ -32,6 +32,9 @@ public struct PhotometryPoint: Sendable, Hashable {
 /// `magzp` empty and adds `diffsign` (+1/−1, the sign of the difference flux).
 public enum ZTFLightCurveCSV {
     static let columns = ["oid", "mjd", "mag", "magerr", "catflags", "filtercode", "field", "limitmag", "magzp"]
+    /// The columns' types (the rest are float64), given so that none is inferred: an empty field
+    /// is a null; a value of another type is an error naming the column.
+    static let types: [String: DataType] = ["oid": .int64, "catflags": .int64, "filtercode": .string, "field": .int64, "diffsign": .int64]
 
     /// The points of `path`. - Throws: ``FormatError`` naming the file and the missing column or
     /// the row whose values cannot be read.
@@ -48,7 +51,8 @@ public enum ZTFLightCurveCSV {
         if stat(path, &st) == 0 { options.blockSize = Int(min(max(Int64(st.st_size) + 4096, 1 << 16), 1 << 30)) }
         let reader: CSVFileReader
         do {
-            reader = try CSVFileReader(path: path, options: options, columns: columns + (header.contains("diffsign") ? ["diffsign"] : []))
+            let used = columns + (header.contains("diffsign") ? ["diffsign"] : [])
+            reader = try CSVFileReader(path: path, options: options, types: Schema(used.map { Field($0, Self.types[$0] ?? .float64) }), columns: used)
         } catch let e as FormatError {
             throw FormatError(.corruptInput, "not a light-curve CSV: \(e.message)", path: path)
         }

@@ -13,6 +13,8 @@ enum ProjectProducts {
     static let writeOptions: ParquetWriteOptions = {
         var o = ParquetWriteOptions()
         o.compression = .snappy
+        // One row group per file, read whole: min/max statistics would serve no reader.
+        o.statistics = false
         return o
     }()
 
