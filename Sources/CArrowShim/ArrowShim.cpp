@@ -366,7 +366,11 @@ int ap_parquet_reader_open(const char* path, const char* const* columns, int n_c
     parquet::ArrowReaderProperties props;
     props.set_batch_size(batch_rows > 0 ? batch_rows : 65536);
     props.set_use_threads(false);
-    props.set_pre_buffer(true);
+    // Pre-buffering coalesces the column chunks' reads, issued on Arrow's I/O pool: worth it for
+    // large files; for a small one (a project's per-source products) the hand-off to that pool
+    // costs more than the reads, so it is read in place.
+    struct stat file_stat;
+    props.set_pre_buffer(!(::stat(path, &file_stat) == 0 && file_stat.st_size < (4 << 20)));
     parquet::ReaderProperties rprops = parquet::default_reader_properties();
     rprops.enable_buffered_stream();
     parquet::arrow::FileReaderBuilder builder;
