@@ -107,6 +107,12 @@ demo: build-release
 	.build/release/astropile project status demo-output/wd_demo.yaml
 	.build/release/astropile project efficiency demo-output/wd_demo.yaml --png demo-output/efficiency.png
 	.build/release/astropile project show demo-output/wd_demo.yaml --source wd_0 --png demo-output/lightcurve.png
+	@echo "== a project on the alert lake: each object's light curve cut from the lake's light-curve catalog"
+	.build/release/astropile project init alerts_demo --catalog ztf_objects.astropile-objects/objects-00000.parquet \
+	  --survey ztf-alerts --lake ztf_lake --output demo-output/alerts_demo.yaml
+	sed -i 's/  # name: "NAME"/  name: "objectId"/; s/perSource: 10/perSource: 2/' demo-output/alerts_demo.yaml
+	.build/release/astropile project run demo-output/alerts_demo.yaml
+	.build/release/astropile project status demo-output/alerts_demo.yaml
 
 test: setup lint
 	swift build --build-tests
