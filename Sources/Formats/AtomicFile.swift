@@ -31,8 +31,9 @@ public enum AtomicFile {
         sync()
     }
 
-    /// Writes `bytes` to `path` atomically.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
+    /// Writes `bytes` to `path` atomically (`durable: false`: without the fsyncs, as in
+    /// ``commit(temporary:to:durable:)``).
+    public static func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
         let tmp = temporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { let e = errno; throw FormatError(FormatError.code(errno: e), String(cString: strerror(e)), path: path) }
@@ -51,7 +52,7 @@ public enum AtomicFile {
             remove(tmp)
             throw FormatError(FormatError.code(errno: err), "write failed: \(String(cString: strerror(err)))", path: path)
         }
-        try commit(temporary: tmp, to: path)
+        try commit(temporary: tmp, to: path, durable: durable)
     }
 
     /// Writes `text` (UTF-8) to `path` atomically.

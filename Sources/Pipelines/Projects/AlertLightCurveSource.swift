@@ -74,6 +74,20 @@ final class AlertLightCurveSource: @unchecked Sendable {
         state = CanonicalHash.fnv1a(text)
     }
 
+    /// When the catalog changed since this version last cut from it (a lake with new nights),
+    /// sends every done fetch of the version back to pending — first, then the state is saved
+    /// (`alert_catalog.state` in the products folder), so a stop in between only cuts twice.
+    /// True when fetches were sent back.
+    func sendBackIfChanged(plan: ProjectPlan) throws -> Bool {
+        let statePath = plan.products + "/alert_catalog.state"
+        let saved = FileManager.default.contents(atPath: statePath).map { String(decoding: $0, as: UTF8.self) }
+        guard saved != state else { return false }
+        let sent = saved == nil ? 0
+            : try plan.registry.resetDone(version: plan.version, stage: ProjectStage.fetch.rawValue, reason: "the alert lake changed")
+        do { try AtomicFile.write(Array(state.utf8), to: statePath) } catch { throw RunError.writing(statePath, error) }
+        return sent > 0
+    }
+
     /// One detection on its way to the CSV.
     private struct Row {
         var key: Key

@@ -39,9 +39,9 @@ public enum ZTFLightCurveCSV {
     /// The points of `path`. - Throws: ``FormatError`` naming the file and the missing column or
     /// the row whose values cannot be read.
     public static func read(_ path: String) throws -> [PhotometryPoint] {
-        // The header first: a missing column is named, and only the columns used are decoded
-        // (a light curve has two dozen; inferring and converting all of them cost more than the
-        // reduction). One block holds the whole file, so types are inferred from every row.
+        // The header first: a missing column is named, and only the columns used are decoded,
+        // with their types given (a light curve has two dozen columns; inferring and converting
+        // all of them cost more than the reduction). One block holds the whole file.
         let header = try headerNames(path)
         for c in columns where !header.contains(c) {
             throw FormatError(.corruptInput, "no column \(c) (a ZTF light curve has \(columns.joined(separator: ", ")))", path: path)

@@ -61,17 +61,8 @@ public enum ProjectRun {
         var alerts: AlertLightCurveSource?
         if plan.config.survey.kind == .ztfAlerts {
             let source = try AlertLightCurveSource.prepare(plan: plan, options: options)
+            if try source.sendBackIfChanged(plan: plan) { remade.append(source.catalog.root) }
             alerts = source
-            // Cut again from a changed catalog (a lake with new nights): the fetch rows back to
-            // pending first, then the state saved, so a stop in between only cuts twice.
-            let statePath = plan.products + "/alert_catalog.state"
-            let saved = FileManager.default.contents(atPath: statePath).map { String(decoding: $0, as: UTF8.self) }
-            if saved != source.state {
-                if saved != nil, try r.resetDone(version: plan.version, stage: ProjectStage.fetch.rawValue, reason: "the alert lake changed") > 0 {
-                    remade.append(source.catalog.root)
-                }
-                do { try AtomicFile.write(Array(source.state.utf8), to: statePath) } catch { throw RunError.writing(statePath, error) }
-            }
         }
         var adopted = 0
         var did: [String: Int] = [:]

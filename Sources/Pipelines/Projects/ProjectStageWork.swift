@@ -145,7 +145,8 @@ final class ProjectStageWork: @unchecked Sendable {
 
     /// The alert-lake survey's "download": each source's detections cut from the light-curve
     /// catalog. A raw file already holding the same bytes is left as it is (adopted when the
-    /// registry lacks it), so a second project or an unchanged lake rewrites nothing.
+    /// registry lacks it), so a second project or an unchanged lake rewrites nothing; new files
+    /// are written unflushed and made durable together before the batch is recorded.
     private func cut(_ claims: [ClaimedSource], progress: ProgressReporter) throws {
         guard let alerts else { throw RunError.configuration("survey ztf-alerts: the light-curve catalog was not prepared") }
         do { try FileManager.default.createDirectory(atPath: plan.rawFolder, withIntermediateDirectories: true) } catch {
@@ -160,10 +161,12 @@ final class ProjectStageWork: @unchecked Sendable {
                 let registered = try registry.rawFile(source: c.source.id, survey: plan.survey, downloadKey: plan.downloadKey)
                 cut.append((c, path, registered == nil))
             } else {
-                do { try AtomicFile.write(bytes, to: path) } catch { throw RunError.writing(path, error) }
+                do { try AtomicFile.write(bytes, to: path, durable: false) } catch { throw RunError.writing(path, error) }
                 cut.append((c, path, false))
             }
         }
+        // One flush for the batch's files, before any is recorded.
+        AtomicFile.flushAll()
         try recordRaw(cut)
         progress.advance(Int64(cut.count))
     }
