@@ -58,8 +58,9 @@ final class AlertLightCurveSource: @unchecked Sendable {
         let catalog = try HATSCatalog.open(root)
         self.catalog = catalog
         let schema = try catalog.schema()
-        guard let i = schema.index(of: "lc"), case .structure(let fields) = schema.fields[i].type, schema.index(of: "objectId") != nil else {
-            throw RunError.configuration("\(root) is not a light-curve catalog of `astropile alerts lightcurves` (no objectId and lc columns)")
+        guard let i = schema.index(of: "lc"), case .structure(let fields) = schema.fields[i].type, let id = schema.index(of: "objectId"),
+              schema.fields[id].type == .string || schema.fields[id].type == .largeString else {
+            throw RunError.configuration("\(root) is not a light-curve catalog of `astropile alerts lightcurves` (no string objectId and struct lc columns)")
         }
         for name in Self.pointFields where !fields.contains(where: { $0.name == name }) {
             throw RunError.configuration("\(root): the light curves lc have no \(name)")
@@ -111,7 +112,8 @@ final class AlertLightCurveSource: @unchecked Sendable {
     func cut(ra: Double, dec: Double, radiusArcsec: Double) throws -> [UInt8] {
         var rows: [Row] = []
         _ = try CatalogQuery.scan(.cone(ra: ra, dec: dec, radius: radiusArcsec / 3600), in: catalog, columns: columns) { batch, keep in
-            guard let idColumn = batch.column("objectId"), let lc = batch.column("lc"), case .structure(let fields) = lc.type else {
+            guard let idColumn = batch.column("objectId"), idColumn.type == .string || idColumn.type == .largeString,
+                  let lc = batch.column("lc"), case .structure(let fields) = lc.type else {
                 throw RunError.configuration("\(catalog.root): a partition lacks objectId or lc")
             }
             func child(_ name: String) -> ArrayData? { fields.firstIndex { $0.name == name }.map { lc.children[$0] } }
