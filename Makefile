@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
-APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev libarchive-dev libavro-dev postgresql
+APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev libarchive-dev libavro-dev postgresql libopenmpi-dev openmpi-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra bench-alerts bench-project clean

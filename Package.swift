@@ -47,6 +47,8 @@ let package = Package(
         .systemLibrary(name: "CBZip2", providers: [.apt(["libbz2-dev"])]),
         .systemLibrary(name: "CAvro", pkgConfig: "avro-c", providers: [.apt(["libavro-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // Open MPI (always linked; MPI starts only under an MPI launcher: RunEngine/Cluster).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // Pure layer
         .target(name: "Sky"),
         // Hot loops (builders, decoders) on class-held buffers: dynamic exclusivity checks cost more
@@ -57,7 +59,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // The run engine: work folder, completion records, stages, executor, interruption,
         // progress, the run report and exit statuses — under every pipeline.
-        .target(name: "RunEngine", dependencies: ["Formats"]),
+        .target(name: "RunEngine", dependencies: ["Formats", "CMPI"]),
         // The registry of projects: sources, raw files, products, runs, per-source stage status —
         // one schema and code path over SQLite (GRDB) and PostgreSQL (PostgresNIO).
         .target(name: "Registry", dependencies: [

@@ -29,26 +29,51 @@ public struct AstroPileCommand: ParsableCommand {
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             return ExitStatus.usage.rawValue
         }
+        // Under an MPI launcher (mpirun, srun) the ranks start MPI together; rank 0 prints, the
+        // others stay quiet but for errors of their own that the ranks did not agree on.
+        var errors = FileHandle.standardError
+        do {
+            try Cluster.start()
+        } catch {
+            errors.write(Data("astropile: error: \(error)\n".utf8))
+            return ExitStatus(error: error).rawValue
+        }
+        if let world = Cluster.world, !world.isLeader {
+            errors = FileHandle(fileDescriptor: dup(2), closeOnDealloc: true)
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, 1); dup2(null, 2); close(null) }
+        }
+        let status = run(command, errors: errors)
+        Cluster.end(status: status)
+        return status.rawValue
+    }
+
+    private static func run(_ command: ParsableCommand, errors: FileHandle) -> ExitStatus {
         do {
             var c = command
             if let runnable = c as? StatusReturningCommand {
-                return try runnable.runReturningStatus().rawValue
+                return try runnable.runReturningStatus()
             }
             try c.run()
-            return ExitStatus.success.rawValue
+            return .success
         } catch let e as ValidationError {
-            FileHandle.standardError.write(Data("astropile: \(e.message)\n".utf8))
-            return ExitStatus.usage.rawValue
+            if Cluster.world?.isLeader ?? true { errors.write(Data("astropile: \(e.message)\n".utf8)) }
+            return .usage
         } catch {
             // `--help` on a subcommand parses into a help command whose `run` throws the request.
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
-                return 0
+                return .success
             }
             let status = ExitStatus(error: error)
-            let prefix = status == .interrupted ? "astropile: " : "astropile: error: "
-            FileHandle.standardError.write(Data((prefix + "\(error)\n").utf8))
-            return status.rawValue
+            var prefix = status == .interrupted ? "astropile: " : "astropile: error: "
+            if let world = Cluster.world, !world.isLeader {
+                // Rank 0 reports what the ranks agreed on; this rank speaks only before an abort.
+                guard !world.failureWasAgreed else { return status }
+                prefix += "rank \(world.rank): "
+            }
+            errors.write(Data((prefix + "\(error)\n").utf8))
+            return status
         }
     }
 }

@@ -30,6 +30,12 @@ public enum Interruption {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
+    /// Asks every stage to stop as an interrupt does, without the message (another MPI rank
+    /// failed: this one finishes its current items and meets the others at the stage's end).
+    public static func stopQuietly() {
+        flag = 1
+    }
+
     /// Throws ``RunError/interrupted`` if an interrupt was received.
     public static func check() throws {
         if requested { throw RunError.interrupted }

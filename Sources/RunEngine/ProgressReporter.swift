@@ -15,6 +15,8 @@ public final class ProgressReporter: @unchecked Sendable {
     private let enabled: Bool
     /// Secondary counts shown after the main one with their rates (e.g. alerts beside bytes).
     private var tallies: [(name: String, count: Int64)] = []
+    /// The other MPI ranks' counts, added to this one's on rank 0's line.
+    private var peers: (@Sendable () -> Int64)?
 
     /// Starts reporting `stage`, counting `unit`s out of `total` (if known).
     public init(stage: String, unit: String, total: Int64?, enabled: Bool = true) {
@@ -37,6 +39,26 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
+    /// The units finished here (this process's own count, without peers).
+    public var count: Int64 {
+        lock.lock(); defer { lock.unlock() }
+        return done
+    }
+
+    /// Adds the other MPI ranks' counts (read by `peers`) to the printed count.
+    public func addPeers(_ peers: @escaping @Sendable () -> Int64) {
+        lock.lock(); defer { lock.unlock() }
+        self.peers = peers
+    }
+
+    /// Sets the count to the stage's final total, counted from every rank's records (the peers'
+    /// heartbeats may lag); the final line then shows it.
+    public func settle(_ total: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        done = total
+        peers = nil
+    }
+
     /// Adds `n` to a secondary count shown on the line as "N name (R/s)", e.g. the alerts decoded
     /// while the main count is bytes read.
     public func tally(_ name: String, _ n: Int64) {
@@ -52,6 +74,7 @@ public final class ProgressReporter: @unchecked Sendable {
 
     private func emit(final: Bool) {
         let elapsed = max(Date().timeIntervalSince(start), 1e-6)
+        let done = self.done + (peers?() ?? 0)
         let rate = Double(done) / elapsed
         let bytes = unit == "bytes"
         var line = "\(stage): " + show(done, bytes)

@@ -30,6 +30,15 @@ public final class Run: @unchecked Sendable {
     /// removes what those stages wrote into the output.
     public let invalidatedStages: [String]
 
+    /// The MPI ranks running this command together (``Cluster/world``), or `nil` for a single
+    /// process. Under a cluster rank 0 begins, runs the steps and commits; every rank runs its
+    /// share of each stage's items (split by ``stage(_:items:key:progress:priority:_:)``'s
+    /// priority, e.g. bytes or rows) and reads the others' records from the shared work folder.
+    public let cluster: Cluster?
+    /// Whether this process does the run's single steps, its commit and its printing: rank 0
+    /// under MPI, always without.
+    public var isLeader: Bool { cluster?.isLeader ?? true }
+
     private let lock = NSLock()
     private var seconds: [String: Double] = [:]
 
@@ -42,7 +51,8 @@ public final class Run: @unchecked Sendable {
     }
 
     private init(pipeline: String, output: String, folder: WorkFolder, configHash: String, store: any CompletionStore,
-                 executor: any Executor, showProgress: Bool, resumed: Bool, invalidatedStages: [String]) {
+                 executor: any Executor, showProgress: Bool, resumed: Bool, invalidatedStages: [String], cluster: Cluster?) {
+        self.cluster = cluster
         self.pipeline = pipeline
         self.output = output
         self.folder = folder
@@ -64,9 +74,66 @@ public final class Run: @unchecked Sendable {
     /// - A work folder of this output with the same settings continues; with other settings, the
     ///   leading stages whose `stageKeys` are unchanged keep their records and the rest are cleared
     ///   (``invalidatedStages``); when no stage can be kept it is a conflict.
+    ///
+    /// Under MPI (``Cluster/world``) rank 0 does all of this and the other ranks follow what it
+    /// found: the same report, or the same work folder, which must be on a file system every
+    /// rank sees (an error naming the folder otherwise).
     public static func begin<S: RunStage, D: Codable & Sendable>(
         pipeline: String, output: String, configHash: String, stages: S.Type, stageKeys: [S: String] = [:],
         options: RunOptions, details: D.Type, store: (any CompletionStore)? = nil
+    ) throws -> Start<D> {
+        guard let cluster = Cluster.world else {
+            return try beginHere(pipeline: pipeline, output: output, configHash: configHash, stages: stages, stageKeys: stageKeys,
+                                 options: options, details: details, store: store, cluster: nil)
+        }
+        var leaderStart: Start<D>? = nil
+        let message = try cluster.agree(during: "\(pipeline): begin") { () -> [UInt8]? in
+            guard cluster.isLeader else { return nil }
+            let start = try beginHere(pipeline: pipeline, output: output, configHash: configHash, stages: stages, stageKeys: stageKeys,
+                                      options: options, details: details, store: store, cluster: cluster)
+            leaderStart = start
+            switch start {
+            case .complete(let report): return [0] + Array(try RecordCoding.encode(report))
+            case .started(let run):
+                // A stop signal left by an earlier failed run must not stop this one.
+                unlink(run.folder.file(Cluster.stopFileName))
+                return [1] + Array(try RecordCoding.encode(FollowerStart(resumed: run.resumed, invalidatedStages: run.invalidatedStages)))
+            }
+        }
+        let shared = try cluster.broadcast(message, from: 0, during: "\(pipeline): begin")
+        let start: Start<D>
+        if let leaderStart {
+            start = leaderStart
+        } else if shared.first == 0, let report = RecordCoding.decode(RunReport<D>.self, from: Data(shared.dropFirst())) {
+            start = .complete(report)
+        } else if shared.first == 1, let f = RecordCoding.decode(FollowerStart.self, from: Data(shared.dropFirst())) {
+            let folder = try WorkFolder(output: output, parent: options.tmp)
+            start = .started(Run(pipeline: pipeline, output: output, folder: folder, configHash: configHash,
+                                 store: store ?? FileCompletionStore(root: folder.path),
+                                 executor: options.executor ?? ThreadExecutor(workers: options.workers), showProgress: false,
+                                 resumed: f.resumed, invalidatedStages: f.invalidatedStages, cluster: cluster))
+        } else {
+            throw ClusterError.inconsistent("rank \(cluster.rank) could not read rank 0's start of \(pipeline)")
+        }
+        guard case .started(let run) = start else { return start }
+        try cluster.agree(during: "\(pipeline): the shared work folder") {
+            guard run.folder.exists else {
+                throw ClusterError.inconsistent("rank \(cluster.rank) does not see the work folder \(run.folder.path) that rank 0 made: the output (or --tmp) must be on a file system every rank shares")
+            }
+        }
+        cluster.watch(folder: run.folder.path)
+        return start
+    }
+
+    /// What the other ranks learn of rank 0's start.
+    private struct FollowerStart: Codable {
+        var resumed: Bool
+        var invalidatedStages: [String]
+    }
+
+    private static func beginHere<S: RunStage, D: Codable & Sendable>(
+        pipeline: String, output: String, configHash: String, stages: S.Type, stageKeys: [S: String],
+        options: RunOptions, details: D.Type, store: (any CompletionStore)?, cluster: Cluster?
     ) throws -> Start<D> {
         let folder = try WorkFolder(output: output, parent: options.tmp)
         let fm = FileManager.default
@@ -128,7 +195,8 @@ public final class Run: @unchecked Sendable {
         try store.setIdentity(identity)
         let executor = options.executor ?? ThreadExecutor(workers: options.workers)
         return .started(Run(pipeline: pipeline, output: output, folder: folder, configHash: configHash, store: store,
-                            executor: executor, showProgress: options.progress, resumed: resumed, invalidatedStages: invalidated))
+                            executor: executor, showProgress: options.progress, resumed: resumed, invalidatedStages: invalidated,
+                            cluster: cluster))
     }
 
     /// What every report carries, read before knowing its details' type.
@@ -146,6 +214,12 @@ public final class Run: @unchecked Sendable {
     /// durably before it counts as done (then the fault hooks fire). The stage checks for an
     /// interrupt before it starts and after it ends; an interrupt or error in between leaves the
     /// unfinished items unrecorded and is thrown.
+    ///
+    /// Under MPI every rank runs a share of the items left: shares balanced by `priority` (the
+    /// largest first, each to the rank with the least so far; by count without a priority), the
+    /// same on every rank, so no item runs twice. The ranks meet at the stage's end, agree on its
+    /// outcome (one rank's failure is every rank's, ``Cluster/agree(during:_:)``), and each reads
+    /// the other ranks' records from the shared store. Rank 0 prints the progress of all ranks.
     /// - Parameters:
     ///   - key: each item's record key, unique in the stage (a file name is made of it).
     ///   - progress: the progress line; already recorded items count with `doneWeight`.
@@ -153,59 +227,146 @@ public final class Run: @unchecked Sendable {
         _ stage: S, items: [Item], key: (Item) -> String, progress: StageProgress<Item, Record>? = nil,
         priority: ((Item) -> Int64)? = nil, _ work: @escaping @Sendable (Item, StageContext) throws -> Record
     ) throws -> [Record] {
-        try Interruption.check()
         let started = Date()
         defer { addSeconds(stage.rawValue, Date().timeIntervalSince(started)) }
+        let name = stage.rawValue
         let keys = items.map(key)
-        let recorded = try store.keys(stage: stage.rawValue)
-        var records: [Record?] = Array(repeating: nil, count: items.count)
-        for (i, k) in keys.enumerated() where recorded.contains(k) {
-            if let data = try store.load(stage: stage.rawValue, key: k) {
-                records[i] = RecordCoding.decode(Record.self, from: data)
-            }
+        let store = self.store
+        // Every rank reads the same records before any rank records more (the agreement).
+        let (records, todo, weights) = try collective(during: "\(name): start") {
+            try Self.pending(store: store, stage: name, items: items, keys: keys, priority: priority, as: Record.self)
         }
         let reporter = ProgressReporter(stage: stage.title, unit: progress?.unit ?? "items", total: progress?.total,
-                                        enabled: showProgress && progress != nil)
-        if let progress {
+                                        enabled: showProgress && progress != nil && isLeader)
+        if let progress, isLeader {
             var done: Int64 = 0
             for (i, r) in records.enumerated() { if let r { done += progress.doneWeight(items[i], r) } }
             reporter.advance(done)
         }
-        var todo = records.indices.filter { records[$0] == nil }
-        if let priority {
-            let weights = todo.map { priority(items[$0]) }
-            todo = todo.indices.sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }.map { todo[$0] }
+        var mine = todo
+        if let cluster {
+            mine = Self.share(weights: weights, ranks: cluster.size)[cluster.rank].map { todo[$0] }
+            if cluster.isLeader {
+                reporter.addPeers { cluster.peersDone(stage: name) }
+            } else {
+                cluster.publish(stage: name, done: { reporter.count })
+            }
         }
         let slots = RecordSlots<Record>(count: items.count)
-        let store = self.store
-        let name = stage.rawValue
-        let todoItems = todo.map { (index: $0, item: items[$0], key: keys[$0]) }
-        try executor.run(count: todoItems.count) { k, worker in
-            let t = todoItems[k]
-            let record = try Self.classifyingFullDisk { try work(t.item, StageContext(progress: reporter, worker: worker)) }
-            try store.save(try RecordCoding.encode(record), stage: name, key: t.key)
-            slots.set(t.index, record)
-            FaultHooks.itemRecorded(stage: name)
+        let todoItems = mine.map { (index: $0, item: items[$0], key: keys[$0]) }
+        let executor = self.executor
+        let run: @Sendable () throws -> Void = {
+            try executor.run(count: todoItems.count) { k, worker in
+                let t = todoItems[k]
+                let record = try Self.classifyingFullDisk { try work(t.item, StageContext(progress: reporter, worker: worker)) }
+                try store.save(try RecordCoding.encode(record), stage: name, key: t.key)
+                slots.set(t.index, record)
+                FaultHooks.itemRecorded(stage: name)
+            }
+            try Interruption.check()
         }
-        reporter.finish()
-        try Interruption.check()
+        do {
+            try collective(during: name, run)
+            cluster?.publish(stage: nil, done: nil)
+        } catch {
+            cluster?.publish(stage: nil, done: nil)
+            throw error
+        }
         var out: [Record] = []
         out.reserveCapacity(items.count)
         for i in items.indices {
-            guard let r = records[i] ?? slots.get(i) else {
+            var r = records[i] ?? slots.get(i)
+            if r == nil, cluster != nil, let data = try store.load(stage: name, key: keys[i]) {
+                r = RecordCoding.decode(Record.self, from: data)   // another rank's item
+            }
+            guard let r else {
                 throw RunError.verification("\(stage.rawValue): item \(keys[i]) finished without a record")
             }
             out.append(r)
         }
+        if let progress, cluster != nil {
+            reporter.settle(zip(items, out).reduce(Int64(0)) { $0 + progress.doneWeight($1.0, $1.1) })
+        }
+        reporter.finish()
         return out
+    }
+
+    /// The records `store` holds of `items`, the positions of the items without one (largest
+    /// `priority` first, ties in `items` order) and their weights.
+    private static func pending<Item, Record: Decodable>(
+        store: any CompletionStore, stage name: String, items: [Item], keys: [String], priority: ((Item) -> Int64)?, as: Record.Type
+    ) throws -> (records: [Record?], todo: [Int], weights: [Int64]) {
+        try Interruption.check()
+        var records: [Record?] = Array(repeating: nil, count: items.count)
+        let recorded = try store.keys(stage: name)
+        for (i, k) in keys.enumerated() where recorded.contains(k) {
+            if let data = try store.load(stage: name, key: k) {
+                records[i] = RecordCoding.decode(Record.self, from: data)
+            }
+        }
+        var todo = records.indices.filter { records[$0] == nil }
+        guard let priority else { return (records, todo, Array(repeating: 1, count: todo.count)) }
+        let w = todo.map { priority(items[$0]) }
+        let order = todo.indices.sorted { w[$0] != w[$1] ? w[$0] > w[$1] : $0 < $1 }
+        todo = order.map { todo[$0] }
+        return (records, todo, order.map { w[$0] })
+    }
+
+    /// The items of each rank, as positions in `weights` (sorted largest first): each item goes to
+    /// the rank with the least weight so far, the lowest rank on a tie — deterministic, so every
+    /// rank computes the same shares.
+    static func share(weights: [Int64], ranks: Int) -> [[Int]] {
+        var shares = Array(repeating: [Int](), count: max(1, ranks))
+        var load = Array(repeating: Int64(0), count: shares.count)
+        for (i, w) in weights.enumerated() {
+            var best = 0
+            for r in 1..<load.count where load[r] < load[best] { best = r }
+            shares[best].append(i)
+            load[best] += max(w, 1)
+        }
+        return shares
+    }
+
+    /// Runs `body` on this rank; under MPI every rank runs its own `body` and they agree on the
+    /// outcome (``Cluster/agree(during:_:)``). `during` names the point in error messages.
+    public func collective<T>(during: String, _ body: () throws -> T) throws -> T {
+        guard let cluster else { return try body() }
+        return try cluster.agree(during: "\(pipeline): \(during)", body)
+    }
+
+    /// Runs `body` on rank 0 only (removing what an earlier run left, say) and makes every rank
+    /// wait for it and share its outcome; without MPI it just runs `body`.
+    public func onLeader(during: String, _ body: () throws -> Void) throws {
+        try collective(during: during) { if isLeader { try body() } }
     }
 
     /// Runs a stage of one step (planning, binning, finishing): its record is returned from the
     /// store when an earlier invocation finished it, else `work` runs and its record is stored.
+    /// Under MPI rank 0 runs `work` and the other ranks receive its record (so what a step
+    /// leaves in memory must be in its record; what it writes, in the shared folders).
     public func step<S: RunStage, Record: Codable & Sendable>(_ stage: S, _ work: () throws -> Record) throws -> Record {
-        try Interruption.check()
+        guard let cluster else { return try stepHere(stage, work) }
         let started = Date()
         defer { addSeconds(stage.rawValue, Date().timeIntervalSince(started)) }
+        var local: Record? = nil
+        let message = try cluster.agree(during: "\(pipeline): \(stage.title)") { () -> [UInt8]? in
+            guard cluster.isLeader else { try Interruption.check(); return nil }
+            let r = try stepHere(stage, work)
+            local = r
+            return Array(try RecordCoding.encode(r))
+        }
+        let shared = try cluster.broadcast(message, from: 0, during: "\(pipeline): \(stage.title)")
+        if let local { return local }
+        guard let r = RecordCoding.decode(Record.self, from: Data(shared)) else {
+            throw ClusterError.inconsistent("rank \(cluster.rank) could not read rank 0's record of \(stage.rawValue)")
+        }
+        return r
+    }
+
+    private func stepHere<S: RunStage, Record: Codable & Sendable>(_ stage: S, _ work: () throws -> Record) throws -> Record {
+        try Interruption.check()
+        let started = Date()
+        defer { if cluster == nil { addSeconds(stage.rawValue, Date().timeIntervalSince(started)) } }
         if let data = try store.load(stage: stage.rawValue, key: Self.stepKey), let r = RecordCoding.decode(Record.self, from: data) {
             return r
         }
@@ -255,7 +416,31 @@ public final class Run: @unchecked Sendable {
     /// Marks the output complete: moves the staged files into it, writes `astropile_report.json`
     /// (with this invocation's stage timings) and removes the work folder. Checks for an interrupt
     /// first: nothing is complete until this returns.
+    ///
+    /// Under MPI every rank stops its heartbeat first, rank 0 commits, and the others return the
+    /// report it wrote.
     public func commit<D>(_ report: RunReport<D>) throws -> RunReport<D> {
+        guard let cluster else { return try commitHere(report) }
+        try cluster.agree(during: "\(pipeline): commit") {
+            cluster.unwatch()
+            try Interruption.check()
+        }
+        var local: RunReport<D>? = nil
+        let message = try cluster.agree(during: "\(pipeline): commit") { () -> [UInt8]? in
+            guard cluster.isLeader else { return nil }
+            let r = try commitHere(report)
+            local = r
+            return Array(try RecordCoding.encode(r))
+        }
+        let shared = try cluster.broadcast(message, from: 0, during: "\(pipeline): commit")
+        if let local { return local }
+        guard let r = RecordCoding.decode(RunReport<D>.self, from: Data(shared)) else {
+            throw ClusterError.inconsistent("rank \(cluster.rank) could not read rank 0's report of \(pipeline)")
+        }
+        return r
+    }
+
+    private func commitHere<D>(_ report: RunReport<D>) throws -> RunReport<D> {
         try Interruption.check()
         var r = report
         r.stageSeconds = stageSeconds

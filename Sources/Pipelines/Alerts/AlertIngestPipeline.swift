@@ -72,9 +72,14 @@ public enum AlertIngestPipeline {
         // them in the heap instead (bounded: memory is returned past 128 MiB of free space).
         MallocTuning.keepLargeBlocks(mmapThreshold: 64 << 20, trimThreshold: 128 << 20)
         let lake = try AlertLake(config.output)
-        let lock = try AlertLake.Lock(lake)
+        // Under MPI rank 0 holds the lake's lock for all ranks and recovers before any reads.
+        var lock: AlertLake.Lock? = nil
+        try Cluster.onLeader(during: "alerts ingest: the lake's lock") {
+            lock = try AlertLake.Lock(lake)
+            try recoverStaging(lake)
+            _ = try AlertManifest(path: lake.manifestPath)
+        }
         defer { withExtendedLifetime(lock) {} }
-        try recoverStaging(lake)
         let schema = try AlertLakeSchema.schema()
         let existingMode = lake.cutoutMode()
         let mode = config.cutouts ?? existingMode ?? .inline

@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+import Pipelines
+import TestSupport
+
+/// The pipelines under Open MPI (`mpirun --oversubscribe -n 3` on this machine): the same bytes
+/// as one process, a corrupt input reported once with exit 3 on every rank, and a run killed
+/// under MPI resumed with another number of ranks.
+@Suite(.serialized) struct MPITests {
+    static var executable: String { TestSupport.executable }
+
+    /// `mpirun` from Debian's openmpi-bin (the Makefile installs it); the tests fail without it.
+    static func mpirun() throws -> String {
+        for p in ["/usr/bin/mpirun", "/usr/local/bin/mpirun"] where FileManager.default.isExecutableFile(atPath: p) { return p }
+        throw TestSupportError("no mpirun: install openmpi-bin (make setup does)")
+    }
+
+    /// Runs `astropile ARGS` on `ranks` ranks; each rank's exit status is appended to
+    /// `statusFile` as "RANK STATUS" when given.
+    static func astropile(ranks: Int, _ arguments: [String], statusFile: String? = nil,
+                          environment: [String: String] = [:]) throws -> TestSupport.Finished {
+        var command = [executable] + arguments
+        if let statusFile {
+            // The wrapper ends 0: mpirun kills the other ranks once one ends otherwise, before they
+            // could write their status.
+            command = ["/bin/sh", "-c", "\"$0\" \"$@\"; echo \"$OMPI_COMM_WORLD_RANK $?\" >> '\(statusFile)'"] + command
+        }
+        // Running as root (CI) needs Open MPI's consent; one machine runs every rank.
+        let env = environment.merging(["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                                       "OMPI_MCA_rmaps_base_oversubscribe": "1"]) { $1 }
+        return try TestSupport.runProcess(try mpirun(), ["--allow-run-as-root", "--oversubscribe", "-n", String(ranks)] + command,
+                                          environment: env)
+    }
+
+    /// Every file under `root` (relative path → bytes), but the run report (its timings differ).
+    static func tree(_ root: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        guard let e = FileManager.default.enumerator(atPath: root) else { throw TestSupportError("no folder \(root)") }
+        while let item = e.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  !item.hasSuffix("astropile_report.json") else { continue }
+            out[item] = FileManager.default.contents(atPath: root + "/" + item)
+        }
+        return out
+    }
+
+    /// Checks two output folders hold the same files with the same bytes, naming the first difference.
+    static func expectIdentical(_ a: String, _ b: String, _ what: String) throws {
+        let x = try tree(a), y = try tree(b)
+        #expect(x.count > 1, "\(what): \(a) is almost empty")
+        #expect(Set(x.keys) == Set(y.keys), "\(what): files differ: \(Set(x.keys).symmetricDifference(Set(y.keys)).sorted().prefix(5))")
+        let differing = x.keys.filter { y[$0] != nil && x[$0] != y[$0] }.sorted()
+        #expect(differing.isEmpty, "\(what): bytes differ in \(differing.prefix(5))")
+    }
+
+    static func report(_ output: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: output + "/astropile_report.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func counts(_ output: String) throws -> [String: Int] {
+        let c = try #require(try report(output)["counts"] as? [String: Any])
+        return c.compactMapValues { $0 as? Int }
+    }
+
+    /// import → margin → cross-match of a generated catalog: three ranks write what one process writes.
+    @Test func importMarginAndCrossmatchMatchOneProcess() throws {
+        let dir = try TestSupport.temporaryDirectory("mpi")
+        _ = try ResilienceTests.makeInputs(in: dir, files: 12, rows: 2500)
+        let importArgs = ["import", "--input", dir.path + "/part_*.csv", "--highest-order", "8", "--threshold", "2500", "--jobs", "1", "--quiet"]
+        // Both runs write the same paths (the margin and cross-match name their inputs' absolute
+        // paths in their properties); each run's folder is then moved aside.
+        for (name, ranks) in [("one", 1), ("three", 3)] {
+            let out = dir.path + "/run/cat"
+            let steps: [[String]] = [
+                importArgs + ["--output", out],
+                ["margin", out, "--radius", "20arcsec", "--jobs", "1", "--quiet"],
+                ["crossmatch", out, out, "--radius", "20arcsec", "--min-radius", "1mas", "--suffixes", "_a,_b", "--output", dir.path + "/run/pairs",
+                 "--jobs", "1", "--quiet"],
+            ]
+            for args in steps {
+                let r = ranks == 1 ? try TestSupport.runProcess(Self.executable, args) : try Self.astropile(ranks: ranks, args)
+                #expect(r.status == 0, "\(name): \(args[0]) exited \(r.status): \(r.stderr)")
+            }
+            try FileManager.default.moveItem(atPath: dir.path + "/run", toPath: dir.path + "/" + name)
+        }
+        try Self.expectIdentical(dir.path + "/one/cat", dir.path + "/three/cat", "import")
+        try Self.expectIdentical(dir.path + "/one/cat_margin_20arcsec", dir.path + "/three/cat_margin_20arcsec", "margin")
+        try Self.expectIdentical(dir.path + "/one/pairs", dir.path + "/three/pairs", "crossmatch")
+        #expect(try Self.counts(dir.path + "/one/cat") == Self.counts(dir.path + "/three/cat"))
+        #expect(try Self.counts(dir.path + "/three/cat")["written"] == 30_000)
+        // The work folders are gone and no rank left a heartbeat behind.
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/three").filter { $0.contains("astropile-work") }
+        #expect(left.isEmpty, "work folders left: \(left)")
+    }
+
+    /// A corrupt input under MPI: one rejection in the report, the catalog complete, and every
+    /// rank ends with exit status 3.
+    @Test func aCorruptInputIsReportedOnceAndEveryRankExitsThree() throws {
+        let dir = try TestSupport.temporaryDirectory("mpi-corrupt")
+        _ = try ResilienceTests.makeInputs(in: dir, files: 6, rows: 800)
+        var gz = Data([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03])
+        gz.append(Data((0..<400).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }))
+        try gz.write(to: URL(fileURLWithPath: dir.path + "/part_901.csv.gz"))
+        let args = ["import", "--input", dir.path + "/part_*", "--highest-order", "4", "--jobs", "1", "--quiet"]
+        // The same folder name (the catalog's name is the folder's).
+        let one = dir.path + "/one/cat", three = dir.path + "/three/cat"
+        let r1 = try TestSupport.runProcess(Self.executable, args + ["--output", one])
+        #expect(r1.status == 3, "\(r1.stderr)")
+        let statuses = dir.path + "/statuses.txt"
+        let r3 = try Self.astropile(ranks: 3, args + ["--output", three], statusFile: statuses)
+        #expect(r3.status == 0, "mpirun exited \(r3.status): \(r3.stderr)")
+        let lines = try String(contentsOfFile: statuses, encoding: .utf8).split(separator: "\n").map(String.init).sorted()
+        #expect(lines == ["0 3", "1 3", "2 3"])
+        let rejected = try #require(try Self.report(three)["rejectedInputs"] as? [[String: Any]])
+        #expect(rejected.count == 1)
+        #expect((rejected.first?["input"] as? String)?.hasSuffix("part_901.csv.gz") == true)
+        // Named once on stderr (by rank 0), as one process names it.
+        #expect(r3.stderr.components(separatedBy: "part_901.csv.gz").count - 1 == r1.stderr.components(separatedBy: "part_901.csv.gz").count - 1,
+                "\(r3.stderr)")
+        try Self.expectIdentical(one, three, "import with a corrupt input")
+        // mpirun itself ends with the ranks' status (the catalog is complete: a re-run is a no-op).
+        let again = try Self.astropile(ranks: 3, args + ["--output", three])
+        #expect(again.status == 3, "\(again.stderr)")
+    }
+
+    /// A run killed under MPI (SIGKILL of a rank after its 2nd map record, or its 3rd reduce
+    /// record) continues with another number of ranks and writes the bytes one process writes.
+    @Test(arguments: [("map:2", 3, 2), ("reduce:3", 2, 3)])
+    func aKilledRunResumesWithAnotherRankCount(_ crash: (String, Int, Int)) throws {
+        let (point, first, second) = crash
+        let dir = try TestSupport.temporaryDirectory("mpi-kill")
+        _ = try ResilienceTests.makeInputs(in: dir, files: 12, rows: 1500)
+        let args = ["import", "--input", dir.path + "/part_*.csv", "--highest-order", "8", "--threshold", "1200", "--jobs", "1", "--quiet"]
+        let one = dir.path + "/one/cat", cat = dir.path + "/mpi/cat"
+        #expect(try TestSupport.runProcess(Self.executable, args + ["--output", one]).status == 0)
+        let killed = try Self.astropile(ranks: first, args + ["--output", cat], environment: ["ASTROPILE_CRASH_AFTER": point])
+        #expect(killed.status != 0, "the crash hook did not fire")
+        #expect(FileManager.default.fileExists(atPath: cat + ".astropile-work"))
+        #expect(!FileManager.default.fileExists(atPath: cat + "/astropile_report.json"))
+        let resumed = try Self.astropile(ranks: second, args + ["--output", cat])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        try Self.expectIdentical(one, cat, "resumed after \(point)")
+    }
+
+    /// Stamps of the real SDSS field under three ranks: the same HDF5 files, HATS leaves and index.
+    @Test func stampsMatchOneProcess() throws {
+        let f = try StampsFixture.get()
+        let dir = try TestSupport.temporaryDirectory("mpi-stamps")
+        let args = ["stamps", "--catalog", f.mixed, "--frames", f.frames, "--size", "16", "--align", "lanczos3", "--format", "both",
+                    "--jobs", "1", "--quiet"]
+        let one = dir.path + "/one/stamps", three = dir.path + "/three/stamps"
+        let r1 = try TestSupport.runProcess(Self.executable, args + ["--output", one])
+        let r3 = try Self.astropile(ranks: 3, args + ["--output", three])
+        #expect(r1.status == r3.status, "\(r1.stderr)\n\(r3.stderr)")
+        try Self.expectIdentical(one, three, "stamps")
+    }
+
+    /// Alert ingest of the synthetic 4.02 nights under three ranks: the same night files as one
+    /// process, the same counts, and a second ingest of the same archives adds nothing.
+    @Test func alertIngestMatchesOneProcess() throws {
+        let f = try AlertsFixture.get()
+        let dir = try TestSupport.temporaryDirectory("mpi-alerts")
+        let archives = try f.tarballs(f.synthetic)
+        #expect(archives.count == 3)
+        let one = dir.path + "/one", three = dir.path + "/three"
+        let r1 = try TestSupport.runProcess(Self.executable, ["alerts", "ingest"] + archives + ["--output", one, "--jobs", "1", "--quiet"])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        let r3 = try Self.astropile(ranks: 3, ["alerts", "ingest"] + archives + ["--output", three, "--jobs", "1", "--quiet"])
+        #expect(r3.status == 0, "\(r3.stderr)")
+        let a = try AlertsFixture.nightFiles(one), b = try AlertsFixture.nightFiles(three)
+        #expect(a.count >= 3)
+        #expect(Set(a.keys) == Set(b.keys))
+        #expect(a == b, "night files differ: \(a.keys.filter { a[$0] != b[$0] }.sorted().prefix(3))")
+        let s1 = try AlertsFixture.status(one), s3 = try AlertsFixture.status(three)
+        #expect((s1["alerts"] as? Int) == (s3["alerts"] as? Int) && (s3["alerts"] as? Int) == 120, "\(s3)")
+        let again = try Self.astropile(ranks: 2, ["alerts", "ingest"] + archives + ["--output", three, "--jobs", "1", "--quiet"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try AlertsFixture.nightFiles(three) == b)
+    }
+}
