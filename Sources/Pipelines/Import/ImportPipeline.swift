@@ -58,22 +58,24 @@ public struct ImportPipeline {
         let memory = max(config.memoryBytes, ImportConfig.minimumMemoryBytes)
         let mapStage = MapStage(config: config, files: files, inputSchema: inputSchema, leafSchema: leafSchema,
                                 chunkBytes: Int(memory / Int64(run.executor.workers) / 6))
+        let mapItems = MapItem.items(plan.inputs)
         if try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) == nil {
-            try Self.discardDamagedRuns(run, files, inputs: plan.inputs)
+            try run.onLeader(during: "checking the spill runs") { try Self.discardDamagedRuns(run, files, items: mapItems) }
         }
         let totalBytes = plan.inputs.reduce(Int64(0)) { $0 + $1.byteCount }
-        let maps = try run.stage(ImportStage.map, items: plan.inputs, key: { "\($0.index)" },
-                                 progress: StageProgress(unit: "input bytes", total: totalBytes) { input, _ in input.byteCount },
-                                 priority: { $0.byteCount }) { input, context in
-            try mapStage.map(input, progress: context.progress)
+        let mapRecords = try run.stage(ImportStage.map, items: mapItems, key: \.key,
+                                       progress: StageProgress(unit: "input bytes", total: totalBytes) { item, _ in item.byteCount },
+                                       priority: { $0.byteCount }) { item, context in
+            try mapStage.map(item, progress: context.progress)
         }
+        let maps = mapRecords.flatMap(\.inputs)
 
         // Bin. The merged histogram is needed only by the steps still to do (a resumed run whose
         // bin and finish are recorded never reads the per-input histograms again).
         var merged: PixelHistogram? = nil
         func histogram() throws -> PixelHistogram {
             if let merged { return merged }
-            let h = try mergedHistogram(files, maps: maps)
+            let h = try mergedHistogram(files, items: mapItems)
             merged = h
             return h
         }
@@ -88,7 +90,7 @@ public struct ImportPipeline {
             rowCounts: alignment.counts, highestOrder: config.mappingOrder)
 
         // Reduce
-        let runs = maps.filter { $0.status == .mapped }.flatMap(\.runs)
+        let runs = mapRecords.flatMap(\.runs)
         let reduce = ReduceStage(config: config, files: files, layout: layout, leafSchema: leafSchema, runs: runs)
         do { try FileManager.default.createDirectory(atPath: layout.datasetDirectory, withIntermediateDirectories: true) } catch {
             throw RunError.writing(layout.datasetDirectory, error)
@@ -145,17 +147,17 @@ public struct ImportPipeline {
     /// Forgets mapped inputs whose spill runs are missing or unreadable (spill runs are written
     /// without fsync, so a power cut can leave a record whose run did not reach the disk): those
     /// inputs are mapped again.
-    static func discardDamagedRuns(_ run: Run, _ files: ImportWorkFiles, inputs: [ImportInput]) throws {
+    static func discardDamagedRuns(_ run: Run, _ files: ImportWorkFiles, items: [MapItem]) throws {
         let recorded = try run.store.keys(stage: ImportStage.map.rawValue)
-        for input in inputs where recorded.contains("\(input.index)") {
-            guard let data = try run.store.load(stage: ImportStage.map.rawValue, key: "\(input.index)"),
-                  let m = RecordCoding.decode(MapRecord.self, from: data), m.status == .mapped else { continue }
+        for item in items where recorded.contains(item.key) {
+            guard let data = try run.store.load(stage: ImportStage.map.rawValue, key: item.key),
+                  let m = RecordCoding.decode(MapItemRecord.self, from: data) else { continue }
             let intact = m.runs.allSatisfy { spill in
                 guard let f = try? IPCFile(path: files.runFile(spill.file)) else { return false }
                 return f.batchCount == spill.batchRows.count
             }
             if !intact {
-                try run.store.remove(stage: ImportStage.map.rawValue, key: "\(input.index)")
+                try run.store.remove(stage: ImportStage.map.rawValue, key: item.key)
                 for spill in m.runs { AtomicFile.remove(files.runFile(spill.file)) }
             }
         }
@@ -182,20 +184,20 @@ public struct ImportPipeline {
         return ImportPlanRecord(inputs: planned.inputs, rejectedFiles: planned.rejectedFiles)
     }
 
-    /// The per-input histograms merged at the mapping order.
-    func mergedHistogram(_ files: ImportWorkFiles, maps: [MapRecord]) throws -> PixelHistogram {
+    /// The map items' histograms merged at the mapping order.
+    func mergedHistogram(_ files: ImportWorkFiles, items: [MapItem]) throws -> PixelHistogram {
         var histogram = PixelHistogram(order: config.mappingOrder)
         let bins = Int64(histogram.counts.count)
         var damaged: String? = nil
         histogram.withUnsafeMutableCounts { counts in
-            for m in maps where m.status == .mapped {
+            for item in items {
                 guard damaged == nil else { return }
-                guard let data = FileManager.default.contents(atPath: files.histogramFile(m.input)) else { continue }
+                guard let data = FileManager.default.contents(atPath: files.histogramFile(item.first)) else { continue }
                 data.withUnsafeBytes { raw in
                     let pairs = raw.bindMemory(to: Int64.self)
                     var i = 0
                     while i + 1 < pairs.count {
-                        guard pairs[i] >= 0, pairs[i] < bins else { damaged = files.histogramFile(m.input); return }
+                        guard pairs[i] >= 0, pairs[i] < bins else { damaged = files.histogramFile(item.first); return }
                         counts[Int(pairs[i])] += pairs[i + 1]
                         i += 2
                     }

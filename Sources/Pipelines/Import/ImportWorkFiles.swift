@@ -22,8 +22,8 @@ public enum ImportStage: String, RunStage {
 ///
 /// ```
 /// <work>/schema.arrow         the unified input schema (an empty Arrow IPC file)
-/// <work>/runs/<i>-<c>.arrow   sorted spill run c of input i
-/// <work>/hist/<i>.bin         input i's histogram at the mapping order (pixel, count) Int64 pairs
+/// <work>/runs/<i>-<c>.arrow   sorted spill run c of the map item whose first input is i
+/// <work>/hist/<i>.bin         that item's histogram at the mapping order (pixel, count) Int64 pairs
 /// <work>/unpacked/<i>.fits    a large compressed FITS input unpacked to be read
 /// ```
 struct ImportWorkFiles: Sendable {
@@ -66,6 +66,69 @@ struct SpillRun: Codable, Sendable {
     var batchRows: [Int]
 }
 
+/// What the map stage reads as one work item: one input, or consecutive small inputs read
+/// together into the same spill runs (so 500,000 tiny files make hundreds of runs, records and
+/// histograms, not millions). Rows keep (input, row) order, as with one item per input, so the
+/// leaves do not depend on the grouping.
+struct MapItem: Sendable {
+    /// The inputs, consecutive in the plan's order.
+    var inputs: [ImportInput]
+    /// The record key: the first input's index, and the last's for a group (`7`, `7-1030`).
+    var key: String {
+        guard let first = inputs.first, let last = inputs.last else { return "empty" }
+        return first.index == last.index ? "\(first.index)" : "\(first.index)-\(last.index)"
+    }
+    /// The first input's index (names the item's runs and histogram).
+    var first: Int { inputs.first?.index ?? -1 }
+    /// Input bytes.
+    var byteCount: Int64 { inputs.reduce(0) { $0 + $1.byteCount } }
+
+    /// Below this many inputs each input is its own item (the per-item records, runs and open
+    /// files matter only with many inputs).
+    static let groupingFromInputs = 1000
+    /// An input smaller than this may share an item with its neighbours.
+    static let smallInputBytes: Int64 = 4 << 20
+    /// A group holds at most this many input bytes…
+    static let groupBytes: Int64 = 64 << 20
+    /// …and this many inputs.
+    static let groupInputs = 4096
+
+    /// The plan's inputs as map items: with ``groupingFromInputs`` inputs or more, each large
+    /// input alone and runs of consecutive small inputs together up to ``groupBytes`` /
+    /// ``groupInputs``; with fewer, one item per input. Depends on the plan only (not on workers,
+    /// memory or ranks), so a resumed run finds the same items.
+    static func items(_ inputs: [ImportInput]) -> [MapItem] {
+        guard inputs.count >= groupingFromInputs else { return inputs.map { MapItem(inputs: [$0]) } }
+        var out: [MapItem] = []
+        var group: [ImportInput] = []
+        var bytes: Int64 = 0
+        func close() {
+            if !group.isEmpty { out.append(MapItem(inputs: group)) }
+            group = []
+            bytes = 0
+        }
+        for input in inputs {
+            guard input.byteCount <= smallInputBytes else {
+                close()
+                out.append(MapItem(inputs: [input]))
+                continue
+            }
+            if group.count >= groupInputs || bytes + input.byteCount > groupBytes { close() }
+            group.append(input)
+            bytes += input.byteCount
+        }
+        close()
+        return out
+    }
+}
+
+/// The outcome of a map item: each input's outcome, and the spill runs of the rows of the
+/// inputs mapped (a rejected input's rows are in no run).
+struct MapItemRecord: Codable, Sendable {
+    var inputs: [MapRecord]
+    var runs: [SpillRun]
+}
+
 /// The outcome of mapping one input.
 struct MapRecord: Codable, Sendable {
     enum Status: String, Codable { case mapped, rejected }
@@ -75,7 +138,6 @@ struct MapRecord: Codable, Sendable {
     var rowsPlaced: Int64
     var rejectedRows: Int64
     var rejectedRowSamples: [Rejection]
-    var runs: [SpillRun]
     var error: String?
     /// Whether the input was a compressed FITS file unpacked to the work folder to be read.
     var unpacked: Bool? = nil

@@ -4,7 +4,7 @@ import RunEngine
 import Sky
 import Table
 
-/// Map + spill: reads one input once, in batches; computes `_healpix_29`; rejects rows without
+/// Map + spill: reads each input once (alone, or with its small neighbours: ``MapItem``), in batches; computes `_healpix_29`; rejects rows without
 /// valid coordinates; sorts rows by `_healpix_29` (ties in row order) in chunks bounded by the
 /// memory budget; writes each chunk as a sorted Arrow IPC run; counts rows per pixel at the
 /// mapping order. A file that fails while being read is rejected whole: its runs are deleted. A
@@ -27,94 +27,110 @@ struct MapStage {
 
     static let healpixField = Field("_healpix_29", .int64, nullable: true)
 
-    /// Maps one input; returns its record (mapped or rejected), or throws a ``RunError`` when
-    /// interrupted or when the work folder cannot be written.
-    func map(_ input: ImportInput, progress: ProgressReporter) throws -> MapRecord {
-        var record = MapRecord(status: .mapped, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
-                               rejectedRowSamples: [], runs: [], error: nil)
+    /// Maps one item (an input, or a group of small inputs read into the same runs); returns its
+    /// record (each input mapped or rejected), or throws a ``RunError`` when interrupted or when
+    /// the work folder cannot be written.
+    ///
+    /// An item of one input spills whenever the memory budget is reached; a group spills only
+    /// between its inputs (each is small), so a rejected input's rows are dropped from memory
+    /// before they reach a run.
+    func map(_ item: MapItem, progress: ProgressReporter) throws -> MapItemRecord {
+        var out = MapItemRecord(inputs: [], runs: [])
         var pending: [(batch: RecordBatch, hpx: [Int64], valid: [Int32]?)] = []
         var pendingBytes = 0
         var histogram: [Int64: Int64] = [:]
         var chunk = 0
         let shift = Int64(2 * (29 - config.mappingOrder))
-        var reportedBytes: Int64 = 0
+        let single = item.inputs.count == 1
 
         func flush() throws {
             guard !pending.isEmpty else { return }
             let run: SpillRun?
             do {
-                run = try writeRun(pending, input: input.index, chunk: chunk, histogram: &histogram, shift: shift)
+                run = try writeRun(pending, input: item.first, chunk: chunk, histogram: &histogram, shift: shift)
             } catch {
-                throw RunError.writing(files.runFile(ImportWorkFiles.runName(input: input.index, chunk: chunk)), error)
+                throw RunError.writing(files.runFile(ImportWorkFiles.runName(input: item.first, chunk: chunk)), error)
             }
-            if let run { record.runs.append(run) }
+            if let run { out.runs.append(run) }
             chunk += 1
             pending.removeAll(keepingCapacity: true)
             pendingBytes = 0
         }
         func discardRuns() {
-            for run in record.runs { AtomicFile.remove(files.runFile(run.file)) }
+            for run in out.runs { AtomicFile.remove(files.runFile(run.file)) }
         }
 
-        let unpackTarget = InputReaders.needsUnpacking(input, config: config) ? files.unpackedFile(input.index) : nil
-        do {
-            if let unpackTarget { try InputReaders.unpack(input, to: unpackTarget) }
-            let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: config.batchRows ?? 65_536,
-                                              selecting: config.columns == nil ? nil : inputSchema.names, unpacked: unpackTarget)
-            var rowBase: Int64 = 0
-            while let raw = try reader.next() {
-                try Interruption.check()
-                let batch = try conform(try CoordinatePromotion.promote(raw, config: config, path: input.path), path: input.path)
-                let (hpx, valid, rejected) = try coordinates(batch, path: input.path, rowBase: rowBase)
-                record.rejectedRows += Int64(rejected.count)
-                for r in rejected where record.rejectedRowSamples.count < Self.rejectedSampleLimit {
-                    record.rejectedRowSamples.append(r)
-                }
-                record.rowsRead += Int64(batch.length)
-                record.rowsPlaced += Int64(valid?.count ?? batch.length)
-                rowBase += Int64(batch.length)
-                pending.append((batch, hpx, valid))
-                pendingBytes += Self.estimateBytes(batch) + hpx.count * 8
-                if pendingBytes >= chunkBytes { try flush() }
-                // progress in input bytes, approximated by the share of rows read
-                if let parquet = reader as? ParquetFileReader, parquet.rowCount > 0 {
-                    let share = Int64(Double(input.byteCount) * Double(rowBase) / Double(parquet.rowCount))
-                    progress.advance(max(0, share - reportedBytes)); reportedBytes = max(reportedBytes, share)
-                }
-            }
-            try flush()
-            if let csv = reader as? CSVFileReader {
-                for bad in csv.invalidRows {
-                    record.rejectedRows += 1
-                    record.rowsRead += 1
-                    if record.rejectedRowSamples.count < Self.rejectedSampleLimit {
-                        record.rejectedRowSamples.append(Rejection(
-                            input: input.path, position: "line \(bad.line)",
-                            reason: "expected \(bad.expected) fields, found \(bad.actual): \(bad.text.prefix(200))"))
+        for input in item.inputs {
+            var record = MapRecord(status: .mapped, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
+                                   rejectedRowSamples: [], error: nil)
+            var reportedBytes: Int64 = 0
+            let mark = (pending: pending.count, bytes: pendingBytes)
+            let unpackTarget = InputReaders.needsUnpacking(input, config: config) ? files.unpackedFile(input.index) : nil
+            do {
+                if let unpackTarget { try InputReaders.unpack(input, to: unpackTarget) }
+                let reader = try InputReaders.open(input, config: config, types: inputSchema, batchRows: config.batchRows ?? 65_536,
+                                                  selecting: config.columns == nil ? nil : inputSchema.names, unpacked: unpackTarget)
+                var rowBase: Int64 = 0
+                while let raw = try reader.next() {
+                    try Interruption.check()
+                    let batch = try conform(try CoordinatePromotion.promote(raw, config: config, path: input.path), path: input.path)
+                    let (hpx, valid, rejected) = try coordinates(batch, path: input.path, rowBase: rowBase)
+                    record.rejectedRows += Int64(rejected.count)
+                    for r in rejected where record.rejectedRowSamples.count < Self.rejectedSampleLimit {
+                        record.rejectedRowSamples.append(r)
+                    }
+                    record.rowsRead += Int64(batch.length)
+                    record.rowsPlaced += Int64(valid?.count ?? batch.length)
+                    rowBase += Int64(batch.length)
+                    pending.append((batch, hpx, valid))
+                    pendingBytes += Self.estimateBytes(batch) + hpx.count * 8
+                    if single, pendingBytes >= chunkBytes { try flush() }
+                    // progress in input bytes, approximated by the share of rows read
+                    if let parquet = reader as? ParquetFileReader, parquet.rowCount > 0 {
+                        let share = Int64(Double(input.byteCount) * Double(rowBase) / Double(parquet.rowCount))
+                        progress.advance(max(0, share - reportedBytes)); reportedBytes = max(reportedBytes, share)
                     }
                 }
+                if let csv = reader as? CSVFileReader {
+                    for bad in csv.invalidRows {
+                        record.rejectedRows += 1
+                        record.rowsRead += 1
+                        if record.rejectedRowSamples.count < Self.rejectedSampleLimit {
+                            record.rejectedRowSamples.append(Rejection(
+                                input: input.path, position: "line \(bad.line)",
+                                reason: "expected \(bad.expected) fields, found \(bad.actual): \(bad.text.prefix(200))"))
+                        }
+                    }
+                }
+            } catch let stop as RunError {
+                // Interrupted, or the work folder could not be written: not the input's fault.
+                discardRuns()
+                throw stop
+            } catch {
+                // The input is rejected whole: its rows leave memory (a group) or its runs go (alone).
+                if single { discardRuns(); out.runs = []; histogram = [:] }
+                pending.removeSubrange(min(mark.pending, pending.count)...)
+                pendingBytes = mark.bytes
+                if let unpackTarget { AtomicFile.remove(unpackTarget) }
+                progress.advance(max(0, input.byteCount - reportedBytes))
+                out.inputs.append(MapRecord(status: .rejected, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
+                                            rejectedRowSamples: [], error: "\(error)"))
+                continue
             }
-        } catch let stop as RunError {
-            // Interrupted, or the work folder could not be written: not the input's fault.
-            discardRuns()
-            throw stop
-        } catch {
-            discardRuns()
-            if let unpackTarget { AtomicFile.remove(unpackTarget) }
             progress.advance(max(0, input.byteCount - reportedBytes))
-            return MapRecord(status: .rejected, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
-                             rejectedRowSamples: [], runs: [], error: "\(error)")
+            if let unpackTarget {
+                record.unpacked = true
+                AtomicFile.remove(unpackTarget)
+            }
+            out.inputs.append(record)
+            if pendingBytes >= chunkBytes { try flush() }
         }
-        progress.advance(max(0, input.byteCount - reportedBytes))
-        do { try writeHistogram(histogram, input: input.index) } catch {
+        try flush()
+        do { try writeHistogram(histogram, input: item.first) } catch {
             discardRuns()
-            throw RunError.writing(files.histogramFile(input.index), error)
+            throw RunError.writing(files.histogramFile(item.first), error)
         }
-        if let unpackTarget {
-            record.unpacked = true
-            AtomicFile.remove(unpackTarget)
-        }
-        return record
+        return out
     }
 
     /// Brings a batch to the unified schema (casts, missing columns as nulls, column selection).

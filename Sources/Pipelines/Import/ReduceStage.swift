@@ -83,9 +83,13 @@ struct ReduceStage {
 /// shared across threads).
 final class RunFileCache {
     private var files: [Int: IPCFile] = [:]
+    /// The most runs a worker keeps open (a catalog of thousands of runs would otherwise run
+    /// out of file descriptors: "Too many open files"); past it the cache starts over.
+    static let limit = 512
 
     func file(_ index: Int, path: String) throws -> IPCFile {
         if let f = files[index] { return f }
+        if files.count >= Self.limit { files.removeAll(keepingCapacity: true) }
         let f = try IPCFile(path: path)
         files[index] = f
         return f
