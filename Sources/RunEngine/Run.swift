@@ -334,6 +334,13 @@ public final class Run: @unchecked Sendable {
         return try cluster.agree(during: "\(pipeline): \(during)", body)
     }
 
+    /// `values` summed element by element over every rank (MPI_Allreduce); `values` itself
+    /// without MPI. Every rank passes the same count.
+    public func sum(_ values: [Int64], during: String) throws -> [Int64] {
+        guard let cluster else { return values }
+        return try cluster.allreduce(values, .sum, during: "\(pipeline): \(during)")
+    }
+
     /// Runs `body` on rank 0 only (removing what an earlier run left, say) and makes every rank
     /// wait for it and share its outcome; without MPI it just runs `body`.
     public func onLeader(during: String, _ body: () throws -> Void) throws {

@@ -216,4 +216,118 @@ import TestSupport
         let a = try TestSupport.leafBytes(dir.path + "/ten/cat"), b = try TestSupport.leafBytes(dir.path + "/many/cat")
         #expect(a.count > 1 && a == b, "the leaves of 100,000 files differ from those of 10")
     }
+
+    /// Writes `files` CSVs of `rows` uniform random rows (numpy), for runs long enough to stop.
+    static func makeLargeInputs(in dir: URL, files: Int, rows: Int) throws {
+        try TestSupport.runPython("""
+            import sys, numpy as np
+            out, files, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+            rng = np.random.default_rng(5)
+            for f in range(files):
+                ra = rng.uniform(0, 360, rows); dec = np.degrees(np.arcsin(rng.uniform(-1, 1, rows)))
+                with open(f"{out}/p_{f:02d}.csv", "w") as o:
+                    o.write("id,ra,dec,mag\\n")
+                    o.write("".join(f"{f * rows + i},{ra[i]:.7f},{dec[i]:.7f},{(i % 100) / 10:.2f}\\n" for i in range(rows)))
+            """, arguments: [dir.path, String(files), String(rows)])
+    }
+
+    /// Starts `mpirun -n ranks astropile ARGS` without waiting.
+    /// The test process blocks SIGINT in the threads that start children, and a child inherits
+    /// the mask: mpirun is started through Python with an empty mask, as a shell would start it.
+    static func start(ranks: Int, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestSupport.python)
+        p.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+                       try mpirun(), "--allow-run-as-root", "--oversubscribe", "-n", String(ranks), executable] + arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment.merging(
+            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// Waits for `p` up to `seconds`; false when it is still running.
+    static func wait(_ p: Process, seconds: Double) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while p.isRunning, Date() < end { usleep(50_000) }
+        return !p.isRunning
+    }
+
+    /// Waits until `path` is a folder with at least one entry (up to 120 s).
+    static func waitForEntries(_ path: String) throws {
+        let end = Date().addingTimeInterval(120)
+        while Date() < end {
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: path), !names.isEmpty { return }
+            usleep(20_000)
+        }
+        throw TestSupportError("nothing appeared in \(path)")
+    }
+
+    /// SIGINT to mpirun (as Ctrl-C, or Slurm's stop) stops every rank promptly; nothing is marked
+    /// complete, and the run continues on two ranks to the bytes of one process.
+    @Test func ctrlCToMpirunStopsEveryRankAndTheRunResumes() throws {
+        let dir = try TestSupport.temporaryDirectory("mpi-sigint")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.makeLargeInputs(in: dir, files: 24, rows: 150_000)
+        let args = ["import", "--input", dir.path + "/p_*.csv", "--highest-order", "7", "--threshold", "300000", "--jobs", "1", "--quiet"]
+        let one = dir.path + "/one/cat", cat = dir.path + "/mpi/cat"
+        #expect(try TestSupport.runProcess(Self.executable, args + ["--output", one]).status == 0)
+        let p = try Self.start(ranks: 3, args + ["--output", cat])
+        // Stopped as soon as the ranks work (the whole run takes a few seconds).
+        try Self.waitForEntries(cat + ".astropile-work/runs")
+        let sent = Date()
+        kill(p.processIdentifier, SIGINT)
+        let stopped = Self.wait(p, seconds: 60)
+        if !stopped { kill(p.processIdentifier, SIGKILL) }
+        #expect(stopped, "mpirun still running 60 s after SIGINT")
+        print(String(format: "SIGINT to mpirun: every rank gone after %.1f s", Date().timeIntervalSince(sent)))
+        #expect(p.terminationStatus != 0)
+        #expect(!FileManager.default.fileExists(atPath: cat + "/astropile_report.json"))
+        let resumed = try Self.astropile(ranks: 2, args + ["--output", cat])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        try Self.expectIdentical(one, cat, "resumed after SIGINT")
+    }
+
+    /// A rank that stops answering (SIGSTOP: a hung node) is reported by the others after the
+    /// collective timeout instead of hanging the run; the state recorded stays, and a re-run
+    /// finishes it.
+    @Test func aHungRankIsReportedAfterTheTimeout() throws {
+        let dir = try TestSupport.temporaryDirectory("mpi-hung")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.makeLargeInputs(in: dir, files: 12, rows: 150_000)
+        let args = ["import", "--input", dir.path + "/p_*.csv", "--highest-order", "7", "--threshold", "300000", "--jobs", "1", "--quiet"]
+        let cat = dir.path + "/cat"
+        let log = dir.path + "/mpirun.log"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try Self.mpirun())
+        p.arguments = ["--allow-run-as-root", "--oversubscribe", "-n", "3", Self.executable] + args + ["--output", cat]
+        p.environment = ProcessInfo.processInfo.environment.merging(["ASTROPILE_MPI_TIMEOUT": "4", "OMPI_ALLOW_RUN_AS_ROOT": "1",
+                                                                     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = handle
+        try p.run()
+        try Self.waitForEntries(cat + ".astropile-work/records/map")
+        // Rank 2's process (mpirun's children on one machine are the ranks).
+        let children = try TestSupport.run("/usr/bin/pgrep", ["-P", String(p.processIdentifier)])
+            .split(separator: "\n").compactMap { Int32($0) }
+        let rank2 = children.first { pid in
+            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+            return environ.split(separator: 0).contains { $0.elementsEqual("OMPI_COMM_WORLD_RANK=2".utf8) }
+        }
+        let victim = try #require(rank2, "no rank 2 among \(children)")
+        kill(victim, SIGSTOP)
+        let stopped = Self.wait(p, seconds: 90)
+        if !stopped { kill(victim, SIGKILL); kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        try handle.close()
+        #expect(stopped, "the other ranks hung on the stopped rank")
+        #expect(p.terminationStatus != 0)
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("stopped answering"), "\(text.suffix(2000))")
+        #expect(!FileManager.default.fileExists(atPath: cat + "/astropile_report.json"))
+        let again = try TestSupport.runProcess(Self.executable, args + ["--output", cat])
+        #expect(again.status == 0, "\(again.stderr)")
+    }
 }

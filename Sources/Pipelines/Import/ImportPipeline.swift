@@ -73,6 +73,14 @@ public struct ImportPipeline {
         // Bin. The merged histogram is needed only by the steps still to do (a resumed run whose
         // bin and finish are recorded never reads the per-input histograms again).
         var merged: PixelHistogram? = nil
+        if let cluster = run.cluster, try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) == nil {
+            // Under MPI each rank merges the histograms of a share of the items and the ranks sum
+            // them (MPI_Allreduce), rather than rank 0 reading every item's histogram file.
+            let mine = try run.collective(during: "merging histograms") {
+                try mergedHistogram(files, items: mapItems.indices.filter { $0 % cluster.size == cluster.rank }.map { mapItems[$0] })
+            }
+            merged = PixelHistogram(order: config.mappingOrder, counts: try run.sum(mine.counts, during: "summing histograms"))
+        }
         func histogram() throws -> PixelHistogram {
             if let merged { return merged }
             let h = try mergedHistogram(files, items: mapItems)

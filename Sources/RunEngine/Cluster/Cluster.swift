@@ -105,9 +105,11 @@ public final class Cluster: @unchecked Sendable {
     /// Starts watching the run's shared work folder: heartbeats go to `folder/rank-K.alive`, and
     /// a `stop` file there (``signalStop()``) makes this rank stop handing out work.
     public func watch(folder: String) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
         self.folder = folder
         seen = [:]
+        lock.unlock()
+        beat()   // the first heartbeat now, not up to a beat later
     }
 
     /// Stops watching (the folder is about to be removed): when this returns no heartbeat of
@@ -186,8 +188,9 @@ public final class Cluster: @unchecked Sendable {
         var stale: [Int] = []
         lock.lock(); defer { lock.unlock() }
         for k in 0..<size where k != rank {
+            // A missing file counts as an unchanging one: a rank stopped before its first beat.
             var st = stat()
-            guard stat(f + "/rank-\(k).alive", &st) == 0 else { continue }
+            if stat(f + "/rank-\(k).alive", &st) != 0 { st.st_mtim = timespec() }
             if let s = seen[k], s.mtime.tv_sec == st.st_mtim.tv_sec, s.mtime.tv_nsec == st.st_mtim.tv_nsec {
                 if now - s.at > timeoutSeconds { stale.append(k) }
             } else {
