@@ -7,7 +7,7 @@ VENV := .venv
 APT_PACKAGES := libcfitsio-dev libssl-dev pkg-config libchealpix0 time wcslib-dev libhdf5-dev libpng-dev zlib1g-dev libbz2-dev libarchive-dev libavro-dev postgresql libopenmpi-dev openmpi-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra bench-alerts bench-project clean
+.PHONY: setup apt venv build build-release demo test lint bench bench-crossmatch bench-fetch bench-engine bench-stamps bench-spectra bench-alerts bench-project bench-mpi clean
 
 setup: apt venv
 
@@ -146,6 +146,9 @@ bench-alerts: build-release
 
 bench-project: build-release
 	bench/project/run.sh
+
+bench-mpi: build-release
+	bench/mpi/run.sh
 
 # Two builds on the same inputs: BEFORE=path/to/astropile (e.g. a release build of an older commit).
 bench-engine: build-release

@@ -330,4 +330,28 @@ import TestSupport
         let again = try TestSupport.runProcess(Self.executable, args + ["--output", cat])
         #expect(again.status == 0, "\(again.stderr)")
     }
+
+    /// Spectra (with a bad file), pairing across HEALPix borders and a split under three ranks:
+    /// the same files as one process, and the same exit status.
+    @Test func spectraPairingAndSplitMatchOneProcess() throws {
+        let f = try SpectraFixture.get()
+        let dir = try TestSupport.temporaryDirectory("mpi-spectra")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, ranks) in [("one", 1), ("three", 3)] {
+            let run = dir.path + "/run"
+            let steps: [([String], Int32)] = [
+                (["spectra", "--files", f.withBad, "--format", "both", "--output", run + "/spectra"], 3),
+                (["pair", f.pairLeft, f.pairRight, "--radius", "1arcsec", "--format", "both", "--output", run + "/pairs"], 0),
+                (["split", run + "/pairs", "--fractions", "train=0.5,val=0.25,test=0.25", "--seed", "42"], 0),
+            ]
+            for (args, expected) in steps {
+                let full = args + ["--jobs", "1", "--quiet"]
+                let r = ranks == 1 ? try TestSupport.runProcess(Self.executable, full) : try Self.astropile(ranks: ranks, full)
+                #expect(r.status == expected, "\(name): \(args[0]) exited \(r.status): \(r.stderr)")
+            }
+            try FileManager.default.moveItem(atPath: run, toPath: dir.path + "/" + name)
+        }
+        try Self.expectIdentical(dir.path + "/one/spectra", dir.path + "/three/spectra", "spectra")
+        try Self.expectIdentical(dir.path + "/one/pairs", dir.path + "/three/pairs", "pair + split")
+    }
 }

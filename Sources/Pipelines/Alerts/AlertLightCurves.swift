@@ -216,6 +216,8 @@ public enum AlertLightCurves {
         // The lake's state: every night and its generation (a rewritten night changes the hash).
         let state = nights.map { "\($0) \(NightContents.read(lake.folder($0))?.generation ?? 0)" }
         let hash = CanonicalHash.fnv1a(lake.root + "\n" + state.joined(separator: "\n"))
+        // Under MPI rank 0 alone removes what is stale, before any rank begins.
+        try Cluster.onLeader(during: "alerts lightcurves: the lake's state") {
         if let data = FileManager.default.contents(atPath: Run.reportPath(output: objects)),
            let old = try? JSONDecoder().decode(RunReport<AlertLightCurveDetails>.self, from: data), old.configHash != hash {
             // The lake changed since: build the objects again, and import them again — the
@@ -228,6 +230,7 @@ public enum AlertLightCurves {
             }
             try WorkFolder(output: catalog, parent: tmp).remove()
             DirectorySwap.removeTree(objects)
+        }
         }
         let details: AlertLightCurveDetails
         switch try Run.begin(pipeline: "alerts-lightcurves", output: objects, configHash: hash, stages: AlertLightCurveStage.self,

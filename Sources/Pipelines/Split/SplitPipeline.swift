@@ -43,9 +43,12 @@ public enum SplitPipeline {
         let hash = CanonicalHash.fnv1a(config.configHash + "\n" + listing.joined(separator: "\n"))
         // An earlier split of this data set with other settings, or before the data set grew, is
         // replaced: it is derived entirely from the ids and the seed, so nothing is lost.
-        if let data = FileManager.default.contents(atPath: Run.reportPath(output: config.output)),
-           let old = RecordCoding.decode(SplitReport.self, from: data), old.pipeline == "split", old.configHash != hash {
-            do { try FileManager.default.removeItem(atPath: config.output) } catch { throw RunError.writing(config.output, error) }
+        // (Under MPI by rank 0 alone, before any rank begins.)
+        try Cluster.onLeader(during: "split: an earlier split") {
+            if let data = FileManager.default.contents(atPath: Run.reportPath(output: config.output)),
+               let old = RecordCoding.decode(SplitReport.self, from: data), old.pipeline == "split", old.configHash != hash {
+                do { try FileManager.default.removeItem(atPath: config.output) } catch { throw RunError.writing(config.output, error) }
+            }
         }
         let run: Run
         switch try Run.begin(pipeline: "split", output: config.output, configHash: hash, stages: SplitStage.self,
