@@ -50,6 +50,11 @@ demo: build-release
 	  --output demo-output/small_sky_source --highest-order 2 --threshold 3000 \
 	  --catalog-name small_sky_source --catalog-type source
 	.build/release/astropile info demo-output/small_sky_source
+	@# The same import on 2 MPI ranks (Open MPI; as on a cluster with mpirun/srun): the same leaves.
+	mpirun --allow-run-as-root --oversubscribe -n 2 .build/release/astropile import --input demo-output/raw/small_sky_source.csv.gz \
+	  --ra source_ra --dec source_dec --output demo-output/mpi/small_sky_source --highest-order 2 --threshold 3000 \
+	  --catalog-name small_sky_source --catalog-type source --jobs 1
+	diff -r demo-output/small_sky_source/dataset demo-output/mpi/small_sky_source/dataset && echo "2 MPI ranks: the same leaves as one process"
 	.build/release/astropile margin demo-output/small_sky_source --radius 10arcsec
 	.build/release/astropile crossmatch demo-output/small_sky_source demo-output/small_sky_source --radius 10arcsec \
 	  --min-radius 1mas --suffixes _a,_b --output demo-output/source_pairs_10arcsec
