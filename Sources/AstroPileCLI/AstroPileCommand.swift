@@ -43,8 +43,26 @@ public struct AstroPileCommand: ParsableCommand {
             let null = open("/dev/null", O_WRONLY)
             if null >= 0 { dup2(null, 1); dup2(null, 2); close(null) }
         }
-        let status = run(command, errors: errors)
-        Cluster.end(status: status)
+        var status: ExitStatus
+        var agreed = false
+        if let world = Cluster.world, !(command is DistributedCommand) {
+            // A command that does not split its work runs on rank 0 alone (a fetch or an index
+            // written by every rank would race); the others wait for its exit status.
+            status = world.isLeader ? run(command, errors: errors) : .success
+            do {
+                let shared = try world.broadcast(world.isLeader ? withUnsafeBytes(of: status.rawValue.littleEndian) { Array($0) } : nil,
+                                                 from: 0, during: "waiting for rank 0")
+                let raw = shared.count == 4 ? shared.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : ExitStatus.failure.rawValue
+                status = ExitStatus(rawValue: Int32(littleEndian: raw)) ?? .failure
+                agreed = true
+            } catch {
+                errors.write(Data("astropile: error: \(error)\n".utf8))
+                status = ExitStatus(error: error)
+            }
+        } else {
+            status = run(command, errors: errors)
+        }
+        Cluster.end(status: status, agreed: agreed)
         return status.rawValue
     }
 
@@ -77,6 +95,21 @@ public struct AstroPileCommand: ParsableCommand {
         }
     }
 }
+
+/// A command whose work the MPI ranks split between them (it runs on the run engine); any other
+/// command runs on rank 0 alone under MPI.
+protocol DistributedCommand {}
+
+extension ImportCommand: DistributedCommand {}
+extension MarginCommand: DistributedCommand {}
+extension CrossmatchCommand: DistributedCommand {}
+extension StampsCommand: DistributedCommand {}
+extension SpectraCommand: DistributedCommand {}
+extension PairCommand: DistributedCommand {}
+extension SplitCommand: DistributedCommand {}
+extension AlertsIngestCommand: DistributedCommand {}
+extension AlertsCatalogCommand: DistributedCommand {}
+extension AlertsLightCurvesCommand: DistributedCommand {}
 
 /// A subcommand that decides its own exit status.
 protocol StatusReturningCommand {

@@ -133,6 +133,7 @@ final class StopFixture: Sendable {
 @Suite("Interrupt and crash every stage", .serialized)
 struct InterruptMatrixTests {
     static let stops: [StageStop] = [
+        StageStop(pipeline: "import", stage: "list", count: 1), StageStop(pipeline: "import", stage: "scan", count: 1),
         StageStop(pipeline: "import", stage: "plan", count: 1), StageStop(pipeline: "import", stage: "map", count: 2),
         StageStop(pipeline: "import", stage: "bin", count: 1), StageStop(pipeline: "import", stage: "reduce", count: 2),
         StageStop(pipeline: "import", stage: "finish", count: 1),

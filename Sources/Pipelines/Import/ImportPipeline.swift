@@ -27,7 +27,7 @@ public struct ImportPipeline {
         try config.validate()
         try config.alignment.validate()
         let start = try Run.begin(pipeline: "import", output: config.output, configHash: config.configHash, stages: ImportStage.self,
-                                  stageKeys: [.plan: config.mapHash, .map: config.mapHash],
+                                  stageKeys: [.list: config.mapHash, .scan: config.mapHash, .plan: config.mapHash, .map: config.mapHash],
                                   options: config.runOptions(progress: showProgress), details: ImportDetails.self)
         let run: Run
         switch start {
@@ -46,8 +46,21 @@ public struct ImportPipeline {
         }
         try files.createDirectories()
 
-        // Plan
-        let plan = try run.step(ImportStage.plan) { try self.plan(files) }
+        // Plan: list the inputs, read their schemas (split over workers and ranks), unify them.
+        let planner = ImportPlanner(config: config)
+        let listed = try run.step(ImportStage.list) { ImportListRecord(inputs: try planner.list()) }
+        let scanItems = ScanItem.items(listed.inputs)
+        let scanFolder = files.scanDirectory
+        let scans = try run.stage(ImportStage.scan, items: scanItems, key: \.key,
+                                  progress: StageProgress(unit: "files", total: Int64(listed.inputs.count)) { item, _ in Int64(item.inputs.count) }
+        ) { item, context in
+            let r = try planner.scan(item, folder: scanFolder)
+            context.progress.advance(Int64(item.inputs.count))
+            return r
+        }
+        let plan = try run.step(ImportStage.plan) {
+            try self.plan(files, planned: try planner.plan(inputs: listed.inputs, items: scanItems, scans: scans, folder: scanFolder))
+        }
         let inputSchema: Schema
         do { inputSchema = try IPCFile(path: files.schemaFile).schema } catch {
             throw RunError.io("the work folder \(run.folder.path) lacks its schema (\(error)); remove it to start over")
@@ -180,9 +193,8 @@ public struct ImportPipeline {
         }
     }
 
-    /// Finds the inputs, settles the schema and writes it to the work folder.
-    func plan(_ files: ImportWorkFiles) throws -> ImportPlanRecord {
-        let planned = try ImportPlanner(config: config).plan()
+    /// Writes the settled schema to the work folder; the plan's record.
+    func plan(_ files: ImportWorkFiles, planned: ImportPlanner.Result) throws -> ImportPlanRecord {
         do {
             let w = try IPCFileWriter(path: files.schemaFile, schema: planned.schema)
             try w.close()

@@ -3,7 +3,8 @@ import Formats
 import RunEngine
 import Table
 
-/// Plan stage: find the inputs, read every schema (headers and footers only), unify them.
+/// Planning: find the inputs (list), read every schema (scan, headers and footers only, split
+/// over workers and ranks), unify them (plan).
 struct ImportPlanner {
     let config: ImportConfig
 
@@ -23,35 +24,87 @@ struct ImportPlanner {
         }, metadata: schema.metadata)
     }
 
-    func plan() throws -> Result {
+    /// The inputs: paths expanded, formats told from names, sizes read.
+    func list() throws -> [ImportInput] {
         let paths = try InputReaders.expand(config.inputs)
         guard !paths.isEmpty else { throw ImportError.noInputs(config.inputs) }
         var inputs: [ImportInput] = []
+        inputs.reserveCapacity(paths.count)
         for (i, p) in paths.enumerated() {
             guard let format = config.format ?? InputFormat.detect(p) else {
                 throw RunError.configuration("cannot tell the format of \(p) from its name; pass --format csv|parquet|fits")
             }
-            let size = (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? NSNumber)?.int64Value
-            guard let size else { throw ImportError.noInputs([p]) }
-            inputs.append(ImportInput(index: i, path: p, format: format, byteCount: size))
+            var st = stat()
+            guard stat(p, &st) == 0 else { throw ImportError.noInputs([p]) }
+            inputs.append(ImportInput(index: i, path: p, format: format, byteCount: Int64(st.st_size)))
         }
-        let overrideSchema = config.columnTypes.map { types in
-            Schema(types.keys.sorted().map { Field($0, types[$0]!.dataType) })
+        return inputs
+    }
+
+    /// The schema each input of `item` declares (headers and footers only; a CSV's types from its
+    /// first 2 MiB, not the map's 16 MiB blocks), the distinct ones written to `folder`.
+    func scan(_ item: ScanItem, folder: String) throws -> InputScanRecord {
+        var sampling = config
+        sampling.csv.blockSize = min(config.csv.blockSize, 2 << 20)
+        var distinct: [Schema] = []
+        var record = InputScanRecord(schemaFiles: [], schemaOf: [], errors: [])
+        for input in item.inputs {
+            try Interruption.check()
+            do {
+                let reader = try InputReaders.open(input, config: sampling, types: overrideSchema, batchRows: 1024)
+                let schema = applyingOverrides(reader.schema)
+                if let k = distinct.firstIndex(of: schema) {
+                    record.schemaOf.append(k)
+                } else {
+                    distinct.append(schema)
+                    record.schemaOf.append(distinct.count - 1)
+                }
+                record.errors.append(nil)
+            } catch {
+                record.schemaOf.append(nil)
+                record.errors.append("\(error)")
+            }
         }
+        for (k, schema) in distinct.enumerated() {
+            let name = "\(item.key)-\(k).arrow"
+            do {
+                let w = try IPCFileWriter(path: folder + "/" + name, schema: schema)
+                try w.close()
+            } catch {
+                throw RunError.writing(folder + "/" + name, error)
+            }
+            record.schemaFiles.append(name)
+        }
+        return record
+    }
+
+    /// The forced column types as a schema (CSV readers take them), when any are given.
+    var overrideSchema: Schema? {
+        config.columnTypes.map { types in Schema(types.sorted { $0.key < $1.key }.map { Field($0.key, $0.value.dataType) }) }
+    }
+
+    /// The plan from the scan's records: the readable inputs, the rejected ones, one schema.
+    func plan(inputs: [ImportInput], items: [ScanItem], scans: [InputScanRecord], folder: String) throws -> Result {
         var rejected: [Rejection] = []
         var schemas: [(path: String, schema: Schema)] = []
         var readable: [ImportInput] = []
-        for input in inputs {
-            do {
-                // Schemas only: a CSV's types are inferred from its first 2 MiB (not the map's 16 MiB
-                // blocks), so planning does not parse a large share of every file.
-                var sampling = config
-                sampling.csv.blockSize = min(config.csv.blockSize, 2 << 20)
-                let reader = try InputReaders.open(input, config: sampling, types: overrideSchema, batchRows: 1024)
-                schemas.append((input.path, applyingOverrides(reader.schema)))
-                readable.append(input)
-            } catch {
-                rejected.append(Rejection(input: input.path, reason: "\(error)"))
+        for (item, scan) in zip(items, scans) {
+            guard scan.schemaOf.count == item.inputs.count, scan.errors.count == item.inputs.count else {
+                throw RunError.io("the scan record of inputs \(item.key) is damaged; remove the work folder to start over")
+            }
+            var read: [Schema] = []
+            for name in scan.schemaFiles {
+                do { read.append(try IPCFile(path: folder + "/" + name).schema) } catch {
+                    throw RunError.io("the work folder lacks \(folder)/\(name) (\(error)); remove it to start over")
+                }
+            }
+            for (k, input) in item.inputs.enumerated() {
+                if let s = scan.schemaOf[k], read.indices.contains(s) {
+                    schemas.append((input.path, read[s]))
+                    readable.append(input)
+                } else {
+                    rejected.append(Rejection(input: input.path, reason: scan.errors[k] ?? "unreadable"))
+                }
             }
         }
         var schema: Schema

@@ -6,7 +6,11 @@ import Table
 
 /// The stages of an import, in order; the raw values name their records and fault hooks.
 public enum ImportStage: String, RunStage {
-    /// Find the inputs, read their schemas, settle one schema.
+    /// Find the inputs and their sizes.
+    case list
+    /// Read every input's schema (headers and footers only), in groups split over workers and ranks.
+    case scan
+    /// Settle one schema from the schemas found.
     case plan
     /// Read each input once, spill sorted runs, count pixels.
     case map
@@ -22,6 +26,7 @@ public enum ImportStage: String, RunStage {
 ///
 /// ```
 /// <work>/schema.arrow         the unified input schema (an empty Arrow IPC file)
+/// <work>/scan/<key>-<k>.arrow schema k of scan item <key> (the distinct schemas of its inputs)
 /// <work>/runs/<i>-<c>.arrow   sorted spill run c of the map item whose first input is i
 /// <work>/hist/<i>.bin         that item's histogram at the mapping order (pixel, count) Int64 pairs
 /// <work>/unpacked/<i>.fits    a large compressed FITS input unpacked to be read
@@ -33,6 +38,7 @@ struct ImportWorkFiles: Sendable {
     var runDirectory: String { root + "/runs" }
     var histogramDirectory: String { root + "/hist" }
     var unpackedDirectory: String { root + "/unpacked" }
+    var scanDirectory: String { root + "/scan" }
 
     func runFile(_ name: String) -> String { runDirectory + "/" + name }
     /// The name of spill run `chunk` of input `input`.
@@ -41,12 +47,40 @@ struct ImportWorkFiles: Sendable {
     func unpackedFile(_ input: Int) -> String { unpackedDirectory + "/\(input).fits" }
 
     func createDirectories() throws {
-        for d in [root, runDirectory, histogramDirectory] {
+        for d in [root, runDirectory, histogramDirectory, scanDirectory] {
             do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
                 throw RunError.writing(d, error)
             }
         }
     }
+}
+
+/// The inputs found, with their formats and sizes (the list step's record).
+struct ImportListRecord: Codable, Sendable {
+    var inputs: [ImportInput]
+}
+
+/// Consecutive inputs whose schemas are read as one work item of the scan stage.
+struct ScanItem: Sendable {
+    var inputs: [ImportInput]
+    var key: String { "\(inputs.first?.index ?? -1)-\(inputs.last?.index ?? -1)" }
+    /// Inputs per item: few enough to spread over ranks, enough to make 500,000 files a few
+    /// hundred records.
+    static let size = 1024
+
+    static func items(_ inputs: [ImportInput]) -> [ScanItem] {
+        stride(from: 0, to: inputs.count, by: size).map { ScanItem(inputs: Array(inputs[$0..<min(inputs.count, $0 + size)])) }
+    }
+}
+
+/// What the scan found: the item's distinct schemas (as empty Arrow IPC files in `scan/`) and,
+/// per input, which one it has or why it could not be read.
+struct InputScanRecord: Codable, Sendable {
+    var schemaFiles: [String]
+    /// Per input of the item: an index into `schemaFiles`, or `nil` when it was rejected.
+    var schemaOf: [Int?]
+    /// Per input: the reason it was rejected.
+    var errors: [String?]
 }
 
 /// The plan of an import, written before any data is.

@@ -84,9 +84,10 @@ public final class Cluster: @unchecked Sendable {
     /// Ends MPI for a command that ended with `status`: MPI_Finalize when every rank ends alike
     /// (success, rejected inputs, or a failure all ranks agreed on), else MPI_Abort, which stops
     /// the other ranks instead of leaving them waiting for this one. A no-op without MPI.
-    public static func end(status: ExitStatus) {
+    /// `agreed`: every rank knows the status already (rank 0 shared it).
+    public static func end(status: ExitStatus, agreed: Bool = false) {
         guard started, ap_mpi_is_finalized() == 0 else { return }
-        if let w = world, status != .success, status != .completedWithRejections, !w.failureWasAgreed {
+        if let w = world, status != .success, status != .completedWithRejections, !agreed, !w.failureWasAgreed {
             _ = ap_mpi_abort(status.rawValue)
             return
         }
