@@ -64,12 +64,14 @@ struct ImportListRecord: Codable, Sendable {
 struct ScanItem: Sendable {
     var inputs: [ImportInput]
     var key: String { "\(inputs.first?.index ?? -1)-\(inputs.last?.index ?? -1)" }
-    /// Inputs per item: few enough to spread over ranks, enough to make 500,000 files a few
-    /// hundred records.
-    static let size = 1024
+    /// Inputs per item: a 64th of the inputs, at least 16 and at most 1,024 — enough items to
+    /// spread over workers and ranks, few enough that 500,000 files make ~500 records. Depends on
+    /// the input count only, so a resumed run finds the same items.
+    static func size(inputs: Int) -> Int { min(1024, max(16, inputs / 64)) }
 
     static func items(_ inputs: [ImportInput]) -> [ScanItem] {
-        stride(from: 0, to: inputs.count, by: size).map { ScanItem(inputs: Array(inputs[$0..<min(inputs.count, $0 + size)])) }
+        let size = Self.size(inputs: inputs.count)
+        return stride(from: 0, to: inputs.count, by: size).map { ScanItem(inputs: Array(inputs[$0..<min(inputs.count, $0 + size)])) }
     }
 }
 
