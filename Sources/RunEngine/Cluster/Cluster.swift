@@ -329,7 +329,8 @@ public final class Cluster: @unchecked Sendable {
         guard rc != 0 else { return }
         var buffer = [CChar](repeating: 0, count: Int(ap_mpi_max_error_string()) + 1)
         let text: String = buffer.withUnsafeMutableBufferPointer { b in
-            ap_mpi_error_string(rc, b.baseAddress, Int32(b.count)) == 0 ? String(cString: b.baseAddress!) : "error \(rc)"
+            guard let base = b.baseAddress, ap_mpi_error_string(rc, base, Int32(b.count)) == 0 else { return "error \(rc)" }
+            return String(cString: base)
         }
         throw ClusterError.mpi(call: call, message: text)
     }
