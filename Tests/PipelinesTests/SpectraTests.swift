@@ -227,8 +227,9 @@ final class SpectraFixture: Sendable {
     @Test(arguments: ["train=0.8,val=0.1", "train=0.5,train=0.5", "train=x", "a b=1"])
     func badFractionsExitTwo(_ fractions: String) throws {
         let f = try SpectraFixture.get()
-        let set = f.dir + "/split-bad"
-        if !FileManager.default.fileExists(atPath: set) { _ = try f.python("split_make.py", [set, "100", "1"]) }
+        // A data set per case: the cases run at once, and two split_make.py writing one file collide.
+        let set = f.dir + "/split-bad-" + String(fractions.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16)
+        _ = try f.python("split_make.py", [set, "100", "1"])
         let r = try f.astropile(["split", set, "--fractions", fractions])
         #expect(r.status == 2, "\(fractions): \(r.stderr)")
     }
