@@ -48,12 +48,9 @@ public struct AstroPileCommand: ParsableCommand {
         if let world = Cluster.world, !(command is DistributedCommand) {
             // A command that does not split its work runs on rank 0 alone (a fetch or an index
             // written by every rank would race); the others wait for its exit status.
-            status = world.isLeader ? run(command, errors: errors) : .success
             do {
-                let shared = try world.broadcast(world.isLeader ? withUnsafeBytes(of: status.rawValue.littleEndian) { Array($0) } : nil,
-                                                 from: 0, during: "waiting for rank 0")
-                let raw = shared.count == 4 ? shared.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : ExitStatus.failure.rawValue
-                status = ExitStatus(rawValue: Int32(littleEndian: raw)) ?? .failure
+                let raw = try world.fromLeader(during: "waiting for rank 0") { run(command, errors: errors).rawValue }
+                status = ExitStatus(rawValue: raw) ?? .failure
                 agreed = true
             } catch {
                 errors.write(Data("astropile: error: \(error)\n".utf8))

@@ -86,34 +86,31 @@ public final class Run: @unchecked Sendable {
             return try beginHere(pipeline: pipeline, output: output, configHash: configHash, stages: stages, stageKeys: stageKeys,
                                  options: options, details: details, store: store, cluster: nil)
         }
+        // Rank 0 begins; the others follow what it found (the report, or how the run continues).
         var leaderStart: Start<D>? = nil
-        let message = try cluster.agree(during: "\(pipeline): begin") { () -> [UInt8]? in
-            guard cluster.isLeader else { return nil }
+        let found = try cluster.fromLeader(during: "\(pipeline): begin") { () -> FollowerStart<D> in
             let start = try beginHere(pipeline: pipeline, output: output, configHash: configHash, stages: stages, stageKeys: stageKeys,
                                       options: options, details: details, store: store, cluster: cluster)
             leaderStart = start
             switch start {
-            case .complete(let report): return [0] + Array(try RecordCoding.encode(report))
+            case .complete(let report): return FollowerStart(report: report, resumed: false, invalidatedStages: [])
             case .started(let run):
                 // A stop signal left by an earlier failed run must not stop this one.
                 unlink(run.folder.file(Cluster.stopFileName))
-                return [1] + Array(try RecordCoding.encode(FollowerStart(resumed: run.resumed, invalidatedStages: run.invalidatedStages)))
+                return FollowerStart(report: nil, resumed: run.resumed, invalidatedStages: run.invalidatedStages)
             }
         }
-        let shared = try cluster.broadcast(message, from: 0, during: "\(pipeline): begin")
         let start: Start<D>
         if let leaderStart {
             start = leaderStart
-        } else if shared.first == 0, let report = RecordCoding.decode(RunReport<D>.self, from: Data(shared.dropFirst())) {
+        } else if let report = found.report {
             start = .complete(report)
-        } else if shared.first == 1, let f = RecordCoding.decode(FollowerStart.self, from: Data(shared.dropFirst())) {
+        } else {
             let folder = try WorkFolder(output: output, parent: options.tmp)
             start = .started(Run(pipeline: pipeline, output: output, folder: folder, configHash: configHash,
                                  store: store ?? FileCompletionStore(root: folder.path),
                                  executor: options.executor ?? ThreadExecutor(workers: options.workers), showProgress: false,
-                                 resumed: f.resumed, invalidatedStages: f.invalidatedStages, cluster: cluster))
-        } else {
-            throw ClusterError.inconsistent("rank \(cluster.rank) could not read rank 0's start of \(pipeline)")
+                                 resumed: found.resumed, invalidatedStages: found.invalidatedStages, cluster: cluster))
         }
         guard case .started(let run) = start else { return start }
         try cluster.agree(during: "\(pipeline): the shared work folder") {
@@ -125,8 +122,10 @@ public final class Run: @unchecked Sendable {
         return start
     }
 
-    /// What the other ranks learn of rank 0's start.
-    private struct FollowerStart: Codable {
+    /// What the other ranks learn of rank 0's start: the report of a complete output, or how
+    /// the run continues.
+    private struct FollowerStart<D: Codable & Sendable>: Codable {
+        var report: RunReport<D>?
         var resumed: Bool
         var invalidatedStages: [String]
     }
@@ -265,13 +264,8 @@ public final class Run: @unchecked Sendable {
             }
             try Interruption.check()
         }
-        do {
-            try collective(during: name, run)
-            cluster?.publish(stage: nil, done: nil)
-        } catch {
-            cluster?.publish(stage: nil, done: nil)
-            throw error
-        }
+        defer { cluster?.publish(stage: nil, done: nil) }
+        try collective(during: name, run)
         var out: [Record] = []
         out.reserveCapacity(items.count)
         for i in items.indices {
@@ -352,28 +346,14 @@ public final class Run: @unchecked Sendable {
     /// Under MPI rank 0 runs `work` and the other ranks receive its record (so what a step
     /// leaves in memory must be in its record; what it writes, in the shared folders).
     public func step<S: RunStage, Record: Codable & Sendable>(_ stage: S, _ work: () throws -> Record) throws -> Record {
-        guard let cluster else { return try stepHere(stage, work) }
         let started = Date()
         defer { addSeconds(stage.rawValue, Date().timeIntervalSince(started)) }
-        var local: Record? = nil
-        let message = try cluster.agree(during: "\(pipeline): \(stage.title)") { () -> [UInt8]? in
-            guard cluster.isLeader else { try Interruption.check(); return nil }
-            let r = try stepHere(stage, work)
-            local = r
-            return Array(try RecordCoding.encode(r))
-        }
-        let shared = try cluster.broadcast(message, from: 0, during: "\(pipeline): \(stage.title)")
-        if let local { return local }
-        guard let r = RecordCoding.decode(Record.self, from: Data(shared)) else {
-            throw ClusterError.inconsistent("rank \(cluster.rank) could not read rank 0's record of \(stage.rawValue)")
-        }
-        return r
+        guard let cluster else { return try stepHere(stage, work) }
+        return try cluster.fromLeader(during: "\(pipeline): \(stage.title)") { try stepHere(stage, work) }
     }
 
     private func stepHere<S: RunStage, Record: Codable & Sendable>(_ stage: S, _ work: () throws -> Record) throws -> Record {
         try Interruption.check()
-        let started = Date()
-        defer { if cluster == nil { addSeconds(stage.rawValue, Date().timeIntervalSince(started)) } }
         if let data = try store.load(stage: stage.rawValue, key: Self.stepKey), let r = RecordCoding.decode(Record.self, from: data) {
             return r
         }
@@ -432,19 +412,7 @@ public final class Run: @unchecked Sendable {
             cluster.unwatch()
             try Interruption.check()
         }
-        var local: RunReport<D>? = nil
-        let message = try cluster.agree(during: "\(pipeline): commit") { () -> [UInt8]? in
-            guard cluster.isLeader else { return nil }
-            let r = try commitHere(report)
-            local = r
-            return Array(try RecordCoding.encode(r))
-        }
-        let shared = try cluster.broadcast(message, from: 0, during: "\(pipeline): commit")
-        if let local { return local }
-        guard let r = RecordCoding.decode(RunReport<D>.self, from: Data(shared)) else {
-            throw ClusterError.inconsistent("rank \(cluster.rank) could not read rank 0's report of \(pipeline)")
-        }
-        return r
+        return try cluster.fromLeader(during: "\(pipeline): commit") { try commitHere(report) }
     }
 
     private func commitHere<D>(_ report: RunReport<D>) throws -> RunReport<D> {

@@ -72,7 +72,8 @@ public struct ImportPipeline {
         let mapStage = MapStage(config: config, files: files, inputSchema: inputSchema, leafSchema: leafSchema,
                                 chunkBytes: Int(memory / Int64(run.executor.workers) / 6))
         let mapItems = MapItem.items(plan.inputs)
-        if try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) == nil {
+        let binned = try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) != nil
+        if !binned {
             try run.onLeader(during: "checking the spill runs") { try Self.discardDamagedRuns(run, files, items: mapItems) }
         }
         let totalBytes = plan.inputs.reduce(Int64(0)) { $0 + $1.byteCount }
@@ -86,7 +87,7 @@ public struct ImportPipeline {
         // Bin. The merged histogram is needed only by the steps still to do (a resumed run whose
         // bin and finish are recorded never reads the per-input histograms again).
         var merged: PixelHistogram? = nil
-        if let cluster = run.cluster, try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) == nil {
+        if let cluster = run.cluster, !binned {
             // Under MPI each rank merges the histograms of a share of the items and the ranks sum
             // them (MPI_Allreduce), rather than rank 0 reading every item's histogram file.
             let mine = try run.collective(during: "merging histograms") {

@@ -293,6 +293,25 @@ public final class Cluster: @unchecked Sendable {
         throw ClusterError.peer(rank: failing, status: status, message: String(decoding: text.dropFirst(4), as: UTF8.self))
     }
 
+    /// Rank 0's `body`, on every rank: rank 0 runs it, the ranks agree on its outcome
+    /// (``agree(during:_:)``: its failure is everyone's), and its value is broadcast. The other
+    /// ranks only check for an interrupt.
+    public func fromLeader<T: Codable>(during what: String, _ body: () throws -> T) throws -> T {
+        var local: T? = nil
+        let message = try agree(during: what) { () -> [UInt8]? in
+            guard isLeader else { try Interruption.check(); return nil }
+            let value = try body()
+            local = value
+            return Array(try RecordCoding.encode(value))
+        }
+        let shared = try broadcast(message, from: 0, during: what)
+        if let local { return local }
+        guard let value = RecordCoding.decode(T.self, from: Data(shared)) else {
+            throw ClusterError.inconsistent("rank \(rank) could not read rank 0's answer during \(what)")
+        }
+        return value
+    }
+
     /// Runs `body` on rank 0 only and makes every rank wait for it and share its outcome (taking
     /// a lock, recovering what an earlier run left, before the ranks read); without MPI it just
     /// runs `body`.
