@@ -19,7 +19,7 @@ struct FinishStage {
     let staging: String
 
     /// Writes the metadata files; returns the total leaf bytes.
-    func writeMetadata(leafRecords: [ReduceRecord], inputs: [ImportInput]) throws -> Int64 {
+    func writeMetadata(leafRecords: [ReduceRecord], inputs: Inputs) throws -> Int64 {
         var csv = "Norder,Npix\n"
         for p in plan.pixels { csv += "\(p.order),\(p.index)\n" }
         try AtomicFile.write(csv, to: layout.partitionInfoFile)
@@ -33,8 +33,20 @@ struct FinishStage {
         return leafBytes
     }
 
+    /// The inputs the properties name (`astropile_inputs`, `astropile_input_count`).
+    struct Inputs {
+        /// The input files, or the arguments that found them when there are many.
+        var names: [String]
+        /// Number of input files.
+        var count: Int
+    }
+
+    /// Past this many input files the properties name the arguments that found them (500,000
+    /// paths would make a 50 MB line).
+    static let listedInputsLimit = 1000
+
     /// `hats.properties` and `properties`, with the keys hats-import writes plus AstroPile provenance.
-    func writeProperties(inputs: [ImportInput]) throws {
+    func writeProperties(inputs: Inputs) throws {
         let name = config.catalogName ?? URL(fileURLWithPath: layout.root).lastPathComponent
         let fraction = plan.pixels.reduce(0.0) { $0 + 1.0 / Double(HealpixPixel.pixelCount(order: $1.order)) }
         let date = UTCTime.hatsMinute()
@@ -60,7 +72,7 @@ struct FinishStage {
         add("moc_sky_fraction", String(format: "%.5f", fraction))
         add("astropile_version", AstroPileVersion.string)
         add("astropile_config_hash", config.configHash)
-        add("astropile_inputs", inputs.map(\.path).joined(separator: " "))
+        add("astropile_inputs", inputs.names.joined(separator: " "))
         add("astropile_input_count", "\(inputs.count)")
         try HATSCatalogWriter.writeProperties(lines, directory: staging)
     }

@@ -58,11 +58,15 @@ enum InputReaders {
         return Decompression.estimatedUncompressedSize(input.path) > share
     }
 
-    /// Expands glob patterns into sorted, de-duplicated file paths.
+    /// Expands glob patterns into sorted, de-duplicated file paths. `**` in a pattern stands for
+    /// any number of folders (`/data/zubercal/**/*.parquet`); a folder gives the files directly in
+    /// it whose names tell a format.
     static func expand(_ patterns: [String]) throws -> [String] {
         var out: [String] = []
         for pattern in patterns {
-            if FileMatcher.isPattern(pattern) {
+            if pattern.contains("**") {
+                out.append(contentsOf: try FileMatcher.expand([pattern], accept: { _ in true }))
+            } else if FileMatcher.isPattern(pattern) {
                 out.append(contentsOf: FileMatcher.glob(pattern))
             } else {
                 var isDir: ObjCBool = false

@@ -48,19 +48,12 @@ public struct ImportPipeline {
 
         // Plan: list the inputs, read their schemas (split over workers and ranks), unify them.
         let planner = ImportPlanner(config: config)
-        let listed = try run.step(ImportStage.list) { ImportListRecord(inputs: try planner.list()) }
-        let scanItems = ScanItem.items(listed.inputs)
-        let scanFolder = files.scanDirectory
-        let scans = try run.stage(ImportStage.scan, items: scanItems, key: \.key,
-                                  progress: StageProgress(unit: "files", total: Int64(listed.inputs.count)) { item, _ in Int64(item.inputs.count) }
-        ) { item, context in
-            let r = try planner.scan(item, folder: scanFolder)
-            context.progress.advance(Int64(item.inputs.count))
-            return r
+        let listed = try run.step(ImportStage.list) { try planner.list(to: files.inputListFile) }
+        let list = try ImportInputList(path: files.inputListFile)
+        guard list.count == listed.count else {
+            throw RunError.io("the input list \(list.path) holds \(list.count) inputs, its record \(listed.count); remove the work folder to start over")
         }
-        let plan = try run.step(ImportStage.plan) {
-            try self.plan(files, planned: try planner.plan(inputs: listed.inputs, items: scanItems, scans: scans, folder: scanFolder))
-        }
+        let plan = try self.plan(run, planner, list, files)
         let inputSchema: Schema
         do { inputSchema = try IPCFile(path: files.schemaFile).schema } catch {
             throw RunError.io("the work folder \(run.folder.path) lacks its schema (\(error)); remove it to start over")
@@ -71,18 +64,18 @@ public struct ImportPipeline {
         let memory = max(config.memoryBytes, ImportConfig.minimumMemoryBytes)
         let mapStage = MapStage(config: config, files: files, inputSchema: inputSchema, leafSchema: leafSchema,
                                 chunkBytes: Int(memory / Int64(run.executor.workers) / 6))
-        let mapItems = MapItem.items(plan.inputs)
+        let skipped = Set(plan.rejected.map(\.index))
+        let mapItems = MapItem.items(byteCounts: list.byteCounts, skipping: skipped)
         let binned = try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) != nil
         if !binned {
             try run.onLeader(during: "checking the spill runs") { try Self.discardDamagedRuns(run, files, items: mapItems) }
         }
-        let totalBytes = plan.inputs.reduce(Int64(0)) { $0 + $1.byteCount }
         let mapRecords = try run.stage(ImportStage.map, items: mapItems, key: \.key,
-                                       progress: StageProgress(unit: "input bytes", total: totalBytes) { item, _ in item.byteCount },
+                                       progress: StageProgress(unit: "input bytes", total: plan.bytes) { item, _ in item.byteCount },
                                        priority: { $0.byteCount }) { item, context in
-            try mapStage.map(item, progress: context.progress)
+            let inputs = try list.inputs(item.range).filter { !skipped.contains($0.index) }
+            return try mapStage.map(item, inputs: inputs, progress: context.progress)
         }
-        let maps = mapRecords.flatMap(\.inputs)
 
         // Bin. The merged histogram is needed only by the steps still to do (a resumed run whose
         // bin and finish are recorded never reads the per-input histograms again).
@@ -132,18 +125,18 @@ public struct ImportPipeline {
 
         // Finish
         let report = try run.step(ImportStage.finish) {
-            try self.finish(layout: layout, staging: try run.stagingDirectory(), leafSchema: leafSchema, plan: plan, maps: maps,
+            try self.finish(layout: layout, staging: try run.stagingDirectory(), leafSchema: leafSchema, plan: plan, list: list, maps: mapRecords,
                             partitions: partitions, histogram: try histogram(), leafRecords: leafRecords, output: run.output)
         }
         return .written(try run.commit(report))
     }
 
     /// Writes the metadata, verifies rows and schemas, and makes the report.
-    func finish(layout: HATSLayout, staging: String, leafSchema: Schema, plan: ImportPlanRecord, maps: [MapRecord],
+    func finish(layout: HATSLayout, staging: String, leafSchema: Schema, plan: ImportPlanRecord, list: ImportInputList, maps: [MapItemRecord],
                 partitions: PartitionPlan, histogram: PixelHistogram, leafRecords: [ReduceRecord], output: String) throws -> ImportReport {
         let finish = FinishStage(config: config, layout: layout, leafSchema: leafSchema, plan: partitions, histogram: histogram,
                                  staging: staging)
-        let leafBytes = try finish.writeMetadata(leafRecords: leafRecords, inputs: plan.inputs)
+        let leafBytes = try finish.writeMetadata(leafRecords: leafRecords, inputs: try provenance(plan: plan, list: list))
         let problems = try finish.verify()
         let rowsRead = maps.reduce(Int64(0)) { $0 + $1.rowsRead }
         let rowsPlaced = maps.reduce(Int64(0)) { $0 + $1.rowsPlaced }
@@ -155,15 +148,22 @@ public struct ImportPipeline {
         guard all.isEmpty else { throw RunError.verification(all.joined(separator: "; ")) }
         var perOrder: [String: Int] = [:]
         for p in partitions.pixels { perOrder[String(p.order), default: 0] += 1 }
-        let rejectedFiles = plan.rejectedFiles + maps.filter { $0.status == .rejected }.map {
-            Rejection(input: plan.inputs[$0.input].path, reason: $0.error ?? "unreadable")
-        }
+        let rejectedFiles = (plan.rejected + maps.flatMap(\.rejectedInputs)).map(\.rejection)
         let details = ImportDetails(partitions: partitions.pixels.count, partitionsPerOrder: perOrder, leafBytes: leafBytes,
-                                    unpackedInputs: maps.filter { $0.unpacked == true }.map { plan.inputs[$0.input].path })
+                                    unpackedInputs: maps.flatMap(\.unpacked))
         return ImportReport(pipeline: "import", output: output, configHash: config.configHash,
-                            inputs: plan.inputs.count + plan.rejectedFiles.count,
+                            inputs: list.count,
                             counts: RunCounts(unit: "rows", read: rowsRead, written: written, rejected: rejectedRows),
                             rejectedInputs: rejectedFiles, rejectedRecords: maps.flatMap(\.rejectedRowSamples), details: details)
+    }
+
+    /// The inputs the catalog's properties name: the files planned, or past
+    /// ``FinishStage/listedInputsLimit`` of them the arguments that found them.
+    func provenance(plan: ImportPlanRecord, list: ImportInputList) throws -> FinishStage.Inputs {
+        guard plan.inputs <= FinishStage.listedInputsLimit else { return FinishStage.Inputs(names: config.inputs, count: plan.inputs) }
+        let skipped = Set(plan.rejected.map(\.index))
+        let paths = try list.inputs(0..<list.count).filter { !skipped.contains($0.index) }.map(\.path)
+        return FinishStage.Inputs(names: paths, count: paths.count)
     }
 
     /// Forgets mapped inputs whose spill runs are missing or unreadable (spill runs are written
@@ -194,15 +194,31 @@ public struct ImportPipeline {
         }
     }
 
-    /// Writes the settled schema to the work folder; the plan's record.
-    func plan(_ files: ImportWorkFiles, planned: ImportPlanner.Result) throws -> ImportPlanRecord {
-        do {
-            let w = try IPCFileWriter(path: files.schemaFile, schema: planned.schema)
-            try w.close()
-        } catch {
-            throw RunError.writing(files.schemaFile, error)
+    /// Scans the inputs' schemas (a stage split over workers and ranks) and settles the plan: the
+    /// schema written to the work folder, the inputs rejected. The scan's records are dropped here.
+    func plan(_ run: Run, _ planner: ImportPlanner, _ list: ImportInputList, _ files: ImportWorkFiles) throws -> ImportPlanRecord {
+        let items = ScanItem.items(inputs: list.count)
+        let folder = files.scanDirectory
+        let scans = try run.stage(ImportStage.scan, items: items, key: \.key,
+                                  progress: StageProgress(unit: "files", total: Int64(list.count)) { item, _ in Int64(item.range.count) }
+        ) { item, context in
+            let r = try planner.scan(item, list: list, folder: folder)
+            context.progress.advance(Int64(item.range.count))
+            return r
         }
-        return ImportPlanRecord(inputs: planned.inputs, rejectedFiles: planned.rejectedFiles)
+        return try run.step(ImportStage.plan) {
+            let planned = try planner.plan(list: list, scans: scans, folder: folder)
+            do {
+                let w = try IPCFileWriter(path: files.schemaFile, schema: planned.schema)
+                try w.close()
+            } catch {
+                throw RunError.writing(files.schemaFile, error)
+            }
+            let skipped = Set(planned.rejected.map(\.index))
+            var bytes: Int64 = 0
+            for (i, b) in list.byteCounts.enumerated() where !skipped.contains(i) { bytes += b }
+            return ImportPlanRecord(rejected: planned.rejected, inputs: list.count - skipped.count, bytes: bytes)
+        }
     }
 
     /// The map items' histograms merged at the mapping order.

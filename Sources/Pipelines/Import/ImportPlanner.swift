@@ -9,8 +9,8 @@ struct ImportPlanner {
     let config: ImportConfig
 
     struct Result {
-        var inputs: [ImportInput]
-        var rejectedFiles: [Rejection]
+        /// Inputs rejected while planning.
+        var rejected: [RejectedInput]
         /// The unified input columns (no `_healpix_29`).
         var schema: Schema
     }
@@ -24,56 +24,40 @@ struct ImportPlanner {
         }, metadata: schema.metadata)
     }
 
-    /// The inputs: paths expanded, formats told from names, sizes read.
-    func list() throws -> [ImportInput] {
+    /// Lists the inputs (paths expanded and sorted, formats told from names, sizes read) to
+    /// the input list file `path`.
+    func list(to path: String) throws -> ImportListRecord {
         let paths = try InputReaders.expand(config.inputs)
         guard !paths.isEmpty else { throw ImportError.noInputs(config.inputs) }
-        var inputs: [ImportInput] = []
-        inputs.reserveCapacity(paths.count)
-        for (i, p) in paths.enumerated() {
-            guard let format = config.format ?? InputFormat.detect(p) else {
-                throw RunError.configuration("cannot tell the format of \(p) from its name; pass --format csv|parquet|fits")
-            }
-            var st = stat()
-            guard stat(p, &st) == 0 else { throw ImportError.noInputs([p]) }
-            inputs.append(ImportInput(index: i, path: p, format: format, byteCount: Int64(st.st_size)))
-        }
-        return inputs
+        return try ImportInputList.write(paths: paths, format: config.format, to: path)
     }
 
     /// The schema each input of `item` declares (headers and footers only; a CSV's types from its
     /// first 2 MiB, not the map's 16 MiB blocks), the distinct ones written to `folder`.
-    func scan(_ item: ScanItem, folder: String) throws -> InputScanRecord {
+    func scan(_ item: ScanItem, list: ImportInputList, folder: String) throws -> InputScanRecord {
         var sampling = config
         sampling.csv.blockSize = min(config.csv.blockSize, 2 << 20)
-        var distinct: [Schema] = []
-        var record = InputScanRecord(schemaFiles: [], schemaOf: [], errors: [])
-        for input in item.inputs {
+        var distinct: [(schema: Schema, input: Int)] = []
+        var record = InputScanRecord(schemas: [], rejected: [])
+        for input in try list.inputs(item.range) {
             try Interruption.check()
             do {
                 let reader = try InputReaders.open(input, config: sampling, types: overrideSchema, batchRows: 1024)
                 let schema = applyingOverrides(reader.schema)
-                if let k = distinct.firstIndex(of: schema) {
-                    record.schemaOf.append(k)
-                } else {
-                    distinct.append(schema)
-                    record.schemaOf.append(distinct.count - 1)
-                }
-                record.errors.append(nil)
+                if !distinct.contains(where: { $0.schema == schema }) { distinct.append((schema, input.index)) }
             } catch {
-                record.schemaOf.append(nil)
-                record.errors.append("\(error)")
+                record.rejected.append(RejectedInput(index: input.index, path: input.path, reason: "\(error)"))
             }
         }
-        for (k, schema) in distinct.enumerated() {
+        for (k, d) in distinct.enumerated() {
             let name = "\(item.key)-\(k).arrow"
             do {
-                let w = try IPCFileWriter(path: folder + "/" + name, schema: schema)
+                let w = try IPCFileWriter(path: folder + "/" + name, schema: d.schema)
                 try w.close()
             } catch {
                 throw RunError.writing(folder + "/" + name, error)
             }
-            record.schemaFiles.append(name)
+            record.schemas.append(ScannedSchema(file: name, input: d.input))
         }
         return record
     }
@@ -83,29 +67,27 @@ struct ImportPlanner {
         config.columnTypes.map { types in Schema(types.sorted { $0.key < $1.key }.map { Field($0.key, $0.value.dataType) }) }
     }
 
-    /// The plan from the scan's records: the readable inputs, the rejected ones, one schema.
-    func plan(inputs: [ImportInput], items: [ScanItem], scans: [InputScanRecord], folder: String) throws -> Result {
-        var rejected: [Rejection] = []
+    /// The plan from the scan's records: the rejected inputs, one schema.
+    ///
+    /// The schemas are unified in order of first appearance, each once: the same schema as
+    /// unifying every input's (a repeated schema changes no type, and a column is missing from
+    /// some input exactly when it is missing from some distinct schema).
+    func plan(list: ImportInputList, scans: [InputScanRecord], folder: String) throws -> Result {
+        var rejected: [RejectedInput] = []
         var schemas: [(path: String, schema: Schema)] = []
-        var readable: [ImportInput] = []
-        for (item, scan) in zip(items, scans) {
-            guard scan.schemaOf.count == item.inputs.count, scan.errors.count == item.inputs.count else {
-                throw RunError.io("the scan record of inputs \(item.key) is damaged; remove the work folder to start over")
-            }
-            var read: [Schema] = []
-            for name in scan.schemaFiles {
-                do { read.append(try IPCFile(path: folder + "/" + name).schema) } catch {
-                    throw RunError.io("the work folder lacks \(folder)/\(name) (\(error)); remove it to start over")
+        for scan in scans {
+            for found in scan.schemas {
+                let schema: Schema
+                do { schema = try IPCFile(path: folder + "/" + found.file).schema } catch {
+                    throw RunError.io("the work folder lacks \(folder)/\(found.file) (\(error)); remove it to start over")
                 }
-            }
-            for (k, input) in item.inputs.enumerated() {
-                if let s = scan.schemaOf[k], read.indices.contains(s) {
-                    schemas.append((input.path, read[s]))
-                    readable.append(input)
-                } else {
-                    rejected.append(Rejection(input: input.path, reason: scan.errors[k] ?? "unreadable"))
+                guard !schemas.contains(where: { $0.schema == schema }) else { continue }
+                guard let input = try list.inputs(found.input..<found.input + 1).first else {
+                    throw RunError.io("the scan names input \(found.input), which the input list \(list.path) lacks; remove the work folder to start over")
                 }
+                schemas.append((input.path, schema))
             }
+            rejected.append(contentsOf: scan.rejected)
         }
         var schema: Schema
         if let schemaFile = config.schemaFile {
@@ -116,7 +98,8 @@ struct ImportPlanner {
             }
             schema = Schema(schema.fields.filter { $0.name != "__index_level_0__" })
         } else if schemas.isEmpty {
-            throw RunError.configuration("no input could be read: " + rejected.map { "\($0.input): \($0.reason)" }.joined(separator: "; "))
+            throw RunError.configuration("no input could be read: " + rejected.prefix(20).map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
+                                         + (rejected.count > 20 ? "; and \(rejected.count - 20) more" : ""))
         } else {
             do {
                 schema = try SchemaUnifier.unify(schemas)
@@ -159,6 +142,6 @@ struct ImportPlanner {
             }
         }
         // Null-typed columns (all null everywhere) cannot be written meaningfully by every reader; keep as null.
-        return Result(inputs: readable, rejectedFiles: rejected, schema: schema)
+        return Result(rejected: rejected, schema: schema)
     }
 }

@@ -25,6 +25,7 @@ public enum ImportStage: String, RunStage {
 /// The import's scratch files in its work folder (the records of its stages are the engine's):
 ///
 /// ```
+/// <work>/inputs.arrow         the input list: path, format and size of every input (``ImportInputList``)
 /// <work>/schema.arrow         the unified input schema (an empty Arrow IPC file)
 /// <work>/scan/<key>-<k>.arrow schema k of scan item <key> (the distinct schemas of its inputs)
 /// <work>/runs/<i>-<c>.arrow   sorted spill run c of the map item whose first input is i
@@ -35,6 +36,7 @@ struct ImportWorkFiles: Sendable {
     let root: String
 
     var schemaFile: String { root + "/schema.arrow" }
+    var inputListFile: String { root + "/inputs.arrow" }
     var runDirectory: String { root + "/runs" }
     var histogramDirectory: String { root + "/hist" }
     var unpackedDirectory: String { root + "/unpacked" }
@@ -55,41 +57,61 @@ struct ImportWorkFiles: Sendable {
     }
 }
 
-/// The inputs found, with their formats and sizes (the list step's record).
+/// What the list step found (the inputs themselves are in ``ImportInputList``'s file).
 struct ImportListRecord: Codable, Sendable {
-    var inputs: [ImportInput]
+    /// Number of inputs.
+    var count: Int
+    /// Their bytes.
+    var bytes: Int64
 }
 
-/// Consecutive inputs whose schemas are read as one work item of the scan stage.
+/// Consecutive inputs (list positions) whose schemas are read as one work item of the scan stage.
 struct ScanItem: Sendable {
-    var inputs: [ImportInput]
-    var key: String { "\(inputs.first?.index ?? -1)-\(inputs.last?.index ?? -1)" }
+    var range: Range<Int>
+    var key: String { "\(range.lowerBound)-\(range.upperBound - 1)" }
     /// Inputs per item: a 64th of the inputs, at least 16 and at most 1,024 — enough items to
     /// spread over workers and ranks, few enough that 500,000 files make ~500 records. Depends on
     /// the input count only, so a resumed run finds the same items.
     static func size(inputs: Int) -> Int { min(1024, max(16, inputs / 64)) }
 
-    static func items(_ inputs: [ImportInput]) -> [ScanItem] {
-        let size = Self.size(inputs: inputs.count)
-        return stride(from: 0, to: inputs.count, by: size).map { ScanItem(inputs: Array(inputs[$0..<min(inputs.count, $0 + size)])) }
+    static func items(inputs: Int) -> [ScanItem] {
+        let size = Self.size(inputs: inputs)
+        return stride(from: 0, to: inputs, by: size).map { ScanItem(range: $0..<min(inputs, $0 + size)) }
     }
 }
 
-/// What the scan found: the item's distinct schemas (as empty Arrow IPC files in `scan/`) and,
-/// per input, which one it has or why it could not be read.
+/// What the scan found in an item: its distinct schemas, each with the first input that has it,
+/// and the inputs whose schema could not be read (usually none: the record does not grow with
+/// the item's inputs).
 struct InputScanRecord: Codable, Sendable {
-    var schemaFiles: [String]
-    /// Per input of the item: an index into `schemaFiles`, or `nil` when it was rejected.
-    var schemaOf: [Int?]
-    /// Per input: the reason it was rejected.
-    var errors: [String?]
+    /// The item's distinct schemas in order of first appearance.
+    var schemas: [ScannedSchema]
+    /// The inputs rejected, with the reason.
+    var rejected: [RejectedInput]
 }
 
-/// The plan of an import, written before any data is.
+/// A schema the scan found: an empty Arrow IPC file in `scan/`, and the first input (list
+/// position) of its item that has it.
+struct ScannedSchema: Codable, Sendable {
+    var file: String
+    var input: Int
+}
+
+/// An input rejected whole: its list position, path and the reason.
+struct RejectedInput: Codable, Sendable {
+    var index: Int
+    var path: String
+    var reason: String
+    var rejection: Rejection { Rejection(input: path, reason: reason) }
+}
+
+/// The plan of an import, written before any data is (the schema is in `schema.arrow`).
 struct ImportPlanRecord: Codable, Sendable {
-    var inputs: [ImportInput]
-    /// Files rejected while planning (unreadable header/footer), with the reason.
-    var rejectedFiles: [Rejection]
+    /// Inputs rejected while planning (unreadable header/footer).
+    var rejected: [RejectedInput]
+    /// Inputs to map (the listed ones not rejected), and their bytes.
+    var inputs: Int
+    var bytes: Int64
 }
 
 /// A sorted spill run: one Arrow IPC file, `_healpix_29` first, sorted by it, in fixed-size batches.
@@ -105,19 +127,19 @@ struct SpillRun: Codable, Sendable {
 /// What the map stage reads as one work item: one input, or consecutive small inputs read
 /// together into the same spill runs (so 500,000 tiny files make hundreds of runs, records and
 /// histograms, not millions). Rows keep (input, row) order, as with one item per input, so the
-/// leaves do not depend on the grouping.
+/// leaves do not depend on the grouping. An item is a range of list positions: its inputs are
+/// the ones in `first...last` not rejected by the plan, read from the ``ImportInputList`` when
+/// the item is mapped.
 struct MapItem: Sendable {
-    /// The inputs, consecutive in the plan's order.
-    var inputs: [ImportInput]
-    /// The record key: the first input's index, and the last's for a group (`7`, `7-1030`).
-    var key: String {
-        guard let first = inputs.first, let last = inputs.last else { return "empty" }
-        return first.index == last.index ? "\(first.index)" : "\(first.index)-\(last.index)"
-    }
-    /// The first input's index (names the item's runs and histogram).
-    var first: Int { inputs.first?.index ?? -1 }
+    /// The first and last input (list positions).
+    var first: Int
+    var last: Int
     /// Input bytes.
-    var byteCount: Int64 { inputs.reduce(0) { $0 + $1.byteCount } }
+    var byteCount: Int64
+    /// The record key: the first input's index, and the last's for a group (`7`, `7-1030`).
+    var key: String { first == last ? "\(first)" : "\(first)-\(last)" }
+    /// The list positions the item spans.
+    var range: Range<Int> { first..<last + 1 }
 
     /// Below this many inputs each input is its own item (the per-item records, runs and open
     /// files matter only with many inputs).
@@ -129,54 +151,54 @@ struct MapItem: Sendable {
     /// …and this many inputs.
     static let groupInputs = 4096
 
-    /// The plan's inputs as map items: with ``groupingFromInputs`` inputs or more, each large
-    /// input alone and runs of consecutive small inputs together up to ``groupBytes`` /
-    /// ``groupInputs``; with fewer, one item per input. Depends on the plan only (not on workers,
-    /// memory or ranks), so a resumed run finds the same items.
-    static func items(_ inputs: [ImportInput]) -> [MapItem] {
-        guard inputs.count >= groupingFromInputs else { return inputs.map { MapItem(inputs: [$0]) } }
+    /// The inputs of sizes `byteCounts` (list order) but those `skipping`, as map items: with
+    /// ``groupingFromInputs`` inputs or more, each large input alone and runs of consecutive small
+    /// inputs together up to ``groupBytes`` / ``groupInputs``; with fewer, one item per input.
+    /// Depends on the plan only (not on workers, memory or ranks), so a resumed run finds the
+    /// same items.
+    static func items(byteCounts: [Int64], skipping: Set<Int>) -> [MapItem] {
+        let grouping = byteCounts.count - skipping.count >= groupingFromInputs
         var out: [MapItem] = []
-        var group: [ImportInput] = []
-        var bytes: Int64 = 0
+        var group: MapItem? = nil
+        var members = 0
         func close() {
-            if !group.isEmpty { out.append(MapItem(inputs: group)) }
-            group = []
-            bytes = 0
+            if let g = group { out.append(g) }
+            group = nil
+            members = 0
         }
-        for input in inputs {
-            guard input.byteCount <= smallInputBytes else {
+        for (i, bytes) in byteCounts.enumerated() where !skipping.contains(i) {
+            guard grouping, bytes <= smallInputBytes else {
                 close()
-                out.append(MapItem(inputs: [input]))
+                out.append(MapItem(first: i, last: i, byteCount: bytes))
                 continue
             }
-            if group.count >= groupInputs || bytes + input.byteCount > groupBytes { close() }
-            group.append(input)
-            bytes += input.byteCount
+            if let g = group, members >= groupInputs || g.byteCount + bytes > groupBytes { close() }
+            if group == nil { group = MapItem(first: i, last: i, byteCount: 0) }
+            group?.last = i
+            group?.byteCount += bytes
+            members += 1
         }
         close()
         return out
     }
 }
 
-/// The outcome of a map item: each input's outcome, and the spill runs of the rows of the
-/// inputs mapped (a rejected input's rows are in no run).
+/// The outcome of a map item: totals over its inputs, the inputs rejected, and the spill runs of
+/// the rows of the inputs mapped (a rejected input's rows are in no run).
 struct MapItemRecord: Codable, Sendable {
-    var inputs: [MapRecord]
-    var runs: [SpillRun]
-}
-
-/// The outcome of mapping one input.
-struct MapRecord: Codable, Sendable {
-    enum Status: String, Codable { case mapped, rejected }
-    var status: Status
-    var input: Int
-    var rowsRead: Int64
-    var rowsPlaced: Int64
-    var rejectedRows: Int64
-    var rejectedRowSamples: [Rejection]
-    var error: String?
-    /// Whether the input was a compressed FITS file unpacked to the work folder to be read.
-    var unpacked: Bool? = nil
+    /// Inputs mapped.
+    var mapped: Int = 0
+    var rowsRead: Int64 = 0
+    var rowsPlaced: Int64 = 0
+    var rejectedRows: Int64 = 0
+    /// Some of the rejected rows: up to ``MapStage/rejectedSampleLimit`` per input and
+    /// ``MapStage/itemSampleLimit`` per item (all are counted).
+    var rejectedRowSamples: [Rejection] = []
+    /// Inputs that failed while being read, rejected whole.
+    var rejectedInputs: [RejectedInput] = []
+    /// Compressed FITS inputs unpacked to the work folder to be read.
+    var unpacked: [String] = []
+    var runs: [SpillRun] = []
 }
 
 /// A pixel whose leaf is written.

@@ -22,26 +22,30 @@ struct MapStage {
     /// Rows per batch in a run file. Reduce reads whole batches of every run that overlap a pixel,
     /// so this bounds the rows read beyond a pixel's own to 2 × this × runs.
     static let runBatchRows = 8_192
-    /// How many rejected rows are listed per file (all are counted).
+    /// How many rejected rows are listed per file (all are counted)…
     static let rejectedSampleLimit = 100
+    /// …and per map item (a group of thousands of small files with bad rows would otherwise
+    /// list hundreds of thousands in the report).
+    static let itemSampleLimit = 1000
 
     static let healpixField = Field("_healpix_29", .int64, nullable: true)
 
-    /// Maps one item (an input, or a group of small inputs read into the same runs); returns its
-    /// record (each input mapped or rejected), or throws a ``RunError`` when interrupted or when
-    /// the work folder cannot be written.
+    /// Maps one item (an input, or a group of small inputs read into the same runs): `inputs`
+    /// are its inputs, read from the input list. Returns its record (each input mapped or
+    /// rejected), or throws a ``RunError`` when interrupted or when the work folder cannot be
+    /// written.
     ///
     /// An item of one input spills whenever the memory budget is reached; a group spills only
     /// between its inputs (each is small), so a rejected input's rows are dropped from memory
     /// before they reach a run.
-    func map(_ item: MapItem, progress: ProgressReporter) throws -> MapItemRecord {
-        var out = MapItemRecord(inputs: [], runs: [])
+    func map(_ item: MapItem, inputs: [ImportInput], progress: ProgressReporter) throws -> MapItemRecord {
+        var out = MapItemRecord()
         var pending: [(batch: RecordBatch, hpx: [Int64], valid: [Int32]?)] = []
         var pendingBytes = 0
         var histogram: [Int64: Int64] = [:]
         var chunk = 0
         let shift = Int64(2 * (29 - config.mappingOrder))
-        let single = item.inputs.count == 1
+        let single = inputs.count == 1
 
         func flush() throws {
             guard !pending.isEmpty else { return }
@@ -60,9 +64,10 @@ struct MapStage {
             for run in out.runs { AtomicFile.remove(files.runFile(run.file)) }
         }
 
-        for input in item.inputs {
-            var record = MapRecord(status: .mapped, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
-                                   rejectedRowSamples: [], error: nil)
+        for input in inputs {
+            // This input's counts join the item's only once it is read to the end.
+            var rowsRead: Int64 = 0, rowsPlaced: Int64 = 0, rejectedRows: Int64 = 0
+            var samples: [Rejection] = []
             var reportedBytes: Int64 = 0
             let mark = (pending: pending.count, bytes: pendingBytes)
             let unpackTarget = InputReaders.needsUnpacking(input, config: config) ? files.unpackedFile(input.index) : nil
@@ -75,12 +80,10 @@ struct MapStage {
                     try Interruption.check()
                     let batch = try conform(try CoordinatePromotion.promote(raw, config: config, path: input.path), path: input.path)
                     let (hpx, valid, rejected) = try coordinates(batch, path: input.path, rowBase: rowBase)
-                    record.rejectedRows += Int64(rejected.count)
-                    for r in rejected where record.rejectedRowSamples.count < Self.rejectedSampleLimit {
-                        record.rejectedRowSamples.append(r)
-                    }
-                    record.rowsRead += Int64(batch.length)
-                    record.rowsPlaced += Int64(valid?.count ?? batch.length)
+                    rejectedRows += Int64(rejected.count)
+                    samples.append(contentsOf: rejected.prefix(max(0, Self.rejectedSampleLimit - samples.count)))
+                    rowsRead += Int64(batch.length)
+                    rowsPlaced += Int64(valid?.count ?? batch.length)
                     rowBase += Int64(batch.length)
                     pending.append((batch, hpx, valid))
                     pendingBytes += Self.estimateBytes(batch) + hpx.count * 8
@@ -93,10 +96,10 @@ struct MapStage {
                 }
                 if let csv = reader as? CSVFileReader {
                     for bad in csv.invalidRows {
-                        record.rejectedRows += 1
-                        record.rowsRead += 1
-                        if record.rejectedRowSamples.count < Self.rejectedSampleLimit {
-                            record.rejectedRowSamples.append(Rejection(
+                        rejectedRows += 1
+                        rowsRead += 1
+                        if samples.count < Self.rejectedSampleLimit {
+                            samples.append(Rejection(
                                 input: input.path, position: "line \(bad.line)",
                                 reason: "expected \(bad.expected) fields, found \(bad.actual): \(bad.text.prefix(200))"))
                         }
@@ -113,16 +116,19 @@ struct MapStage {
                 pendingBytes = mark.bytes
                 if let unpackTarget { AtomicFile.remove(unpackTarget) }
                 progress.advance(max(0, input.byteCount - reportedBytes))
-                out.inputs.append(MapRecord(status: .rejected, input: input.index, rowsRead: 0, rowsPlaced: 0, rejectedRows: 0,
-                                            rejectedRowSamples: [], error: "\(error)"))
+                out.rejectedInputs.append(RejectedInput(index: input.index, path: input.path, reason: "\(error)"))
                 continue
             }
             progress.advance(max(0, input.byteCount - reportedBytes))
             if let unpackTarget {
-                record.unpacked = true
+                out.unpacked.append(input.path)
                 AtomicFile.remove(unpackTarget)
             }
-            out.inputs.append(record)
+            out.mapped += 1
+            out.rowsRead += rowsRead
+            out.rowsPlaced += rowsPlaced
+            out.rejectedRows += rejectedRows
+            out.rejectedRowSamples.append(contentsOf: samples.prefix(max(0, Self.itemSampleLimit - out.rejectedRowSamples.count)))
             if pendingBytes >= chunkBytes { try flush() }
         }
         try flush()
