@@ -12,14 +12,9 @@ enum FileMatcher {
                 var root = parts[0]
                 if root.hasSuffix("/") { root.removeLast() }
                 if root.isEmpty { root = "." }
-                let tail = parts.dropFirst().joined(separator: "**").drop { $0 == "/" }
-                for relative in walk(root) {
-                    let components = relative.split(separator: "/")
-                    // `**/x` matches x at any depth, including directly under the root.
-                    let matches = (0..<components.count).contains { k in
-                        fnmatch(String(tail), components[k...].joined(separator: "/"), FNM_PATHNAME) == 0
-                    }
-                    if matches { out.append(root + "/" + relative) }
+                let tail = String(parts.dropFirst().joined(separator: "**").drop { $0 == "/" })
+                for relative in walk(root) where matchesAtAnyDepth(tail, relative) {
+                    out.append(root + "/" + relative)
                 }
             } else if isPattern(argument) {
                 out.append(contentsOf: glob(argument))
@@ -30,8 +25,19 @@ enum FileMatcher {
                 out.append(argument)
             }
         }
-        var seen = Set<String>()
-        return out.filter { !$0.hasSuffix(".part") }.sorted().filter { seen.insert($0).inserted }
+        return sortedUnique(out.filter { !$0.hasSuffix(".part") })
+    }
+
+    /// `paths` sorted, each once (neighbours compared after the sort: no hashing of 500,000 paths).
+    static func sortedUnique(_ paths: [String]) -> [String] {
+        var out = paths.sorted()
+        var kept = 0
+        for i in out.indices where kept == 0 || out[i] != out[kept - 1] {
+            out.swapAt(kept, i)
+            kept += 1
+        }
+        out.removeLast(out.count - kept)
+        return out
     }
 
     /// Whether `text` has glob metacharacters.
@@ -45,16 +51,49 @@ enum FileMatcher {
         return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }
     }
 
-    /// Regular files under `root`, relative, sorted.
-    static func walk(_ root: String) -> [String] {
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
-        var out: [String] = []
-        while let relative = walker.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
-                out.append(relative)
+    /// Whether `pattern` matches `relative` or the part of it after any `/` (`**/x` matches x at
+    /// any depth, including directly under the root).
+    static func matchesAtAnyDepth(_ pattern: String, _ relative: String) -> Bool {
+        relative.withCString { path in
+            var p = path
+            while true {
+                if fnmatch(pattern, p, FNM_PATHNAME) == 0 { return true }
+                guard let slash = strchr(p, 0x2F) else { return false }
+                p = UnsafePointer(slash) + 1
             }
         }
+    }
+
+    /// Regular files under `root` (and symbolic links to them), relative, sorted; folders are
+    /// searched recursively (not through links to folders). Read with `readdir`, which tells a
+    /// file from a folder without a `stat` per entry: Foundation's enumerator took ~3 s for
+    /// 500,000 files, this ~0.5 s.
+    static func walk(_ root: String) -> [String] {
+        var out: [String] = []
+        func visit(_ folder: String, _ prefix: String) {
+            guard let dir = opendir(folder) else { return }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
+                    tuple.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: tuple.pointee)) { String(cString: $0) }
+                }
+                if name == "." || name == ".." { continue }
+                let path = folder + "/" + name
+                var type = Int32(entry.pointee.d_type)
+                if type == Int32(DT_LNK) || type == Int32(DT_UNKNOWN) {
+                    var st = stat()
+                    guard stat(path, &st) == 0 else { continue }
+                    let format = st.st_mode & S_IFMT
+                    type = format == S_IFDIR ? (entry.pointee.d_type == DT_LNK ? -1 : Int32(DT_DIR)) : format == S_IFREG ? Int32(DT_REG) : -1
+                }
+                if type == Int32(DT_DIR) {
+                    visit(path, prefix + name + "/")
+                } else if type == Int32(DT_REG) {
+                    out.append(prefix + name)
+                }
+            }
+        }
+        visit(root, "")
         return out.sorted()
     }
 }

@@ -41,10 +41,12 @@ public enum DataSetIndex {
                   [.int64, .string, .largeString].contains(ids.type), files.type == .string, rows.type == .int64 else {
                 throw FormatError(.corruptInput, "the object index needs object_id (int64 or string), file (string) and row (int64)", path: path)
             }
-            let rowValues = rows.values(Int64.self)
-            for i in 0..<batch.length {
-                let id = ids.type == .int64 ? String(ids.values(Int64.self)[i]) : (ids.string(at: i) ?? "")
-                out.append(Entry(id: id, file: files.string(at: i) ?? "", row: Int(rowValues[i])))
+            withExtendedLifetime(rows) {   // the values are `rows`'s buffer
+                let rowValues = rows.values(Int64.self)
+                for i in 0..<batch.length {
+                    let id = ids.type == .int64 ? String(ids.values(Int64.self)[i]) : (ids.string(at: i) ?? "")
+                    out.append(Entry(id: id, file: files.string(at: i) ?? "", row: Int(rowValues[i])))
+                }
             }
         }
         return out

@@ -78,7 +78,6 @@ enum InputReaders {
                 }
             }
         }
-        var seen = Set<String>()
-        return out.sorted().filter { seen.insert($0).inserted }
+        return FileMatcher.sortedUnique(out)
     }
 }

@@ -39,7 +39,8 @@ final class ImportInputList: @unchecked Sendable {
         for b in 0..<file.batchCount {
             let batch = try file.batch(b)
             guard batch.length == Self.batchRows || (b == file.batchCount - 1 && batch.length > 0) else { throw damaged }
-            sizes.append(contentsOf: batch.columns[2].values(Int64.self))
+            let column = batch.columns[2]
+            withExtendedLifetime(column) { sizes.append(contentsOf: column.values(Int64.self)) }
         }
         byteCounts = sizes
     }

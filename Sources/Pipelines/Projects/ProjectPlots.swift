@@ -154,8 +154,10 @@ extension ProjectQueries {
                 let reader = try ParquetFileReader(path: p.products + "/" + inj.path, columns: ["start_mjd", "recovered"])
                 while let b = try reader.next() {
                     guard let s = b.column("start_mjd"), s.type == .float64, let r = b.column("recovered"), r.type == .bool else { break }
-                    let starts = s.values(Double.self)
-                    for i in 0..<b.length { injections.append((starts[i], Self.bit(r, i))) }
+                    withExtendedLifetime(s) {   // the values are `s`'s buffer
+                        let starts = s.values(Double.self)
+                        for i in 0..<b.length { injections.append((starts[i], Self.bit(r, i))) }
+                    }
                 }
             }
             try ProjectPlots.lightCurves(curves, detections: detections, injections: injections, to: png)
