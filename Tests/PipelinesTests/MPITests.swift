@@ -218,6 +218,62 @@ import TestSupport
         #expect(a.count > 1 && a == b, "the leaves of 100,000 files differ from those of 10")
     }
 
+    /// Planning keeps nothing per input file: 3,000 tiny inputs (one unreadable at the scan, one
+    /// that fails in the map, both inside a group of small inputs) on 2 ranks, killed after the
+    /// bin step — the records every rank loads stay a few KB (one object per file would be
+    /// hundreds of KB) and the input list is the Arrow file read by range; resumed on 3 ranks, the
+    /// run rejects exactly the two files and writes the leaves of the good files alone.
+    @Test func planningRecordsDoNotGrowWithTheInputs() throws {
+        let dir = try TestSupport.temporaryDirectory("mpi-plan")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try TestSupport.run(TestSupport.python, [StampsFixture.script("tiny_files.py"), dir.path, "3000", "10"])
+        let good = dir.path + "/good"
+        try FileManager.default.copyItem(atPath: dir.path + "/tiny", toPath: good)
+        // Empty: rejected by the scan. A gzip CSV whose first MBs are fine but whose stream is cut
+        // (small compressed, so grouped): passes the scan's sample, rejected by the map.
+        try Data().write(to: URL(fileURLWithPath: dir.path + "/tiny/0001/t_0001500a.csv"))
+        try TestSupport.runPython("""
+            import gzip, sys
+            data = gzip.compress(("id,ra,dec,mag\\n" + "9000000,10.5,20.25,20.0\\n" * 1500000).encode())
+            open(sys.argv[1], "wb").write(data[: len(data) // 2])   # 36 MB of text in 44 KB, cut after ~18 MB
+            """, arguments: [dir.path + "/tiny/0002/t_0002500a.csv.gz"])
+        let args = ["import", "--input", dir.path + "/tiny/**/*.csv*", "--highest-order", "5", "--threshold", "100000", "--jobs", "1",
+                    "--quiet"]
+        let out = dir.path + "/two/cat", work = out + ".astropile-work"
+        let killed = try Self.astropile(ranks: 2, args + ["--output", out], environment: ["ASTROPILE_CRASH_AFTER": "bin:1"])
+        #expect(killed.status != 0)
+        func bytes(_ stage: String) throws -> Int {
+            let folder = work + "/records/" + stage
+            return try FileManager.default.contentsOfDirectory(atPath: folder).reduce(0) { sum, name in
+                sum + ((try FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? 0)
+            }
+        }
+        let (list, plan, scan, map) = (try bytes("list"), try bytes("plan"), try bytes("scan"), try bytes("map"))
+        #expect(list < 1024 && plan < 4096, "list \(list) B, plan \(plan) B")
+        #expect(scan < 16 << 10, "scan records: \(scan) B")
+        #expect(map < 64 << 10, "map records: \(map) B")
+        // The empty file is the plan's rejection; the cut one is the map's (inside a group).
+        let planRecord = try String(contentsOfFile: work + "/records/plan/step.json", encoding: .utf8)
+        #expect(planRecord.contains("t_0001500a.csv") && !planRecord.contains("t_0002500a"), "\(planRecord)")
+        let listed = try TestSupport.runPython("""
+            import sys, pyarrow.ipc as ipc
+            t = ipc.open_file(sys.argv[1]).read_all()
+            print(t.num_rows, t.column("path")[1500].as_py().endswith("t_0001500.csv"), t.column("path")[1501].as_py().endswith("t_0001500a.csv"))
+            """, arguments: [work + "/inputs.arrow"])
+        #expect(listed.trimmingCharacters(in: .whitespacesAndNewlines) == "3002 True True")
+        let resumed = try Self.astropile(ranks: 3, args + ["--output", out])
+        #expect(resumed.status == 3, "\(resumed.stderr.suffix(2000))")
+        let rejected = try #require(try Self.report(out)["rejectedInputs"] as? [[String: Any]])
+        #expect(rejected.compactMap { ($0["input"] as? String).map { ($0 as NSString).lastPathComponent } }.sorted()
+                == ["t_0001500a.csv", "t_0002500a.csv.gz"], "\(rejected)")
+        let reference = dir.path + "/one/cat"
+        let r1 = try TestSupport.runProcess(Self.executable, ["import", "--input", good + "/**/*.csv", "--highest-order", "5",
+                                                              "--threshold", "100000", "--quiet", "--output", reference])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        let a = try TestSupport.leafBytes(reference), b = try TestSupport.leafBytes(out)
+        #expect(a.count > 1 && a == b, "the leaves differ from the good files' import")
+    }
+
     /// Writes `files` CSVs of `rows` uniform random rows (numpy), for runs long enough to stop.
     static func makeLargeInputs(in dir: URL, files: Int, rows: Int) throws {
         try TestSupport.runPython("""
