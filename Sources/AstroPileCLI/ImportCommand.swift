@@ -18,7 +18,7 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
             2 usage error, 130 interrupted (re-run to continue).
             """)
 
-    @Option(name: .long, help: "Input files or glob patterns (repeat or comma-separate; quote globs).")
+    @Option(name: .long, help: "Input files, folders or glob patterns; `**` matches any number of folders (repeat or comma-separate; quote globs).")
     var input: [String] = []
 
     @Option(name: .long, help: "The catalog folder to write.")

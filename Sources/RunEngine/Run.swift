@@ -419,6 +419,7 @@ public final class Run: @unchecked Sendable {
         try Interruption.check()
         var r = report
         r.stageSeconds = stageSeconds
+        r.ranks = cluster?.size
         r.output = output
         let fm = FileManager.default
         do { try fm.createDirectory(atPath: folder.output, withIntermediateDirectories: true) } catch {

@@ -68,6 +68,9 @@ public struct RunReport<Details: Codable & Sendable>: Codable, Sendable {
     public var rejectedRecords: [Rejection]
     /// Wall-clock seconds per stage of this invocation (a resumed run counts only what it did).
     public var stageSeconds: [String: Double]
+    /// The MPI ranks this invocation ran on (`nil`: one process); under MPI `stageSeconds` are
+    /// rank 0's.
+    public var ranks: Int? = nil
     /// The pipeline's own figures.
     public var details: Details
 

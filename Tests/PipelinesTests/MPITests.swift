@@ -186,6 +186,17 @@ import TestSupport
         let again = try Self.astropile(ranks: 2, ["alerts", "ingest"] + archives + ["--output", three, "--jobs", "1", "--quiet"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try AlertsFixture.nightFiles(three) == b)
+        // The lake's light-curve and alert catalogs (a build step on rank 0, then an import split
+        // over the ranks): the leaves one process writes.
+        for command in ["lightcurves", "catalog"] {
+            let args = ["alerts", command, "--highest-order", "4", "--threshold", "40", "--jobs", "1", "--quiet"]
+            let c1 = try TestSupport.runProcess(Self.executable, args + [one, "--output", dir.path + "/\(command)-one"])
+            #expect(c1.status == 0, "\(c1.stderr)")
+            let c3 = try Self.astropile(ranks: 3, args + [three, "--output", dir.path + "/\(command)-three"])
+            #expect(c3.status == 0, "\(c3.stderr)")
+            let x = try TestSupport.leafBytes(dir.path + "/\(command)-one"), y = try TestSupport.leafBytes(dir.path + "/\(command)-three")
+            #expect(x.count > 1 && x == y, "alerts \(command): the leaves differ (\(x.count) and \(y.count) leaves)")
+        }
     }
 
     /// 100,000 input files of 10 rows each: the import completes in bounded memory and writes the
@@ -272,6 +283,9 @@ import TestSupport
         #expect(r1.status == 0, "\(r1.stderr)")
         let a = try TestSupport.leafBytes(reference), b = try TestSupport.leafBytes(out)
         #expect(a.count > 1 && a == b, "the leaves differ from the good files' import")
+        // The report says how many ranks made it (nothing for one process).
+        #expect(try Self.report(out)["ranks"] as? Int == 3)
+        #expect(try Self.report(reference)["ranks"] == nil)
     }
 
     /// Writes `files` CSVs of `rows` uniform random rows (numpy), for runs long enough to stop.

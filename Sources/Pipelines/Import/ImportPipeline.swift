@@ -49,9 +49,13 @@ public struct ImportPipeline {
         // Plan: list the inputs, read their schemas (split over workers and ranks), unify them.
         let planner = ImportPlanner(config: config)
         let listed = try run.step(ImportStage.list) { try planner.list(to: files.inputListFile) }
-        let list = try ImportInputList(path: files.inputListFile)
-        guard list.count == listed.count else {
-            throw RunError.io("the input list \(list.path) holds \(list.count) inputs, its record \(listed.count); remove the work folder to start over")
+        // Every rank opens rank 0's list (memory-mapped), and they agree it is readable.
+        let list = try run.collective(during: "reading the input list") {
+            let list = try ImportInputList(path: files.inputListFile)
+            guard list.count == listed.count else {
+                throw RunError.io("the input list \(list.path) holds \(list.count) inputs, its record \(listed.count); remove the work folder to start over")
+            }
+            return list
         }
         let plan = try self.plan(run, planner, list, files)
         let inputSchema: Schema
