@@ -229,15 +229,28 @@ import TestSupport
         #expect(a.count > 1 && a == b, "the leaves of 100,000 files differ from those of 10")
     }
 
-    /// Planning keeps nothing per input file: 3,000 tiny inputs (one unreadable at the scan, one
-    /// that fails in the map, both inside a group of small inputs) on 2 ranks, killed after the
-    /// bin step — the records every rank loads stay a few KB (one object per file would be
-    /// hundreds of KB) and the input list is the Arrow file read by range; resumed on 3 ranks, the
-    /// run rejects exactly the two files and writes the leaves of the good files alone.
+    /// Planning keeps nothing per input file: 4,000 tiny inputs (CSV, and Parquet from pandas with
+    /// per-file metadata; one unreadable at the scan, one that fails in the map, both inside a
+    /// group of small inputs) on 2 ranks, killed after the bin step — the records every rank
+    /// loads stay a few KB (one object per file would be hundreds of KB) and the input list is
+    /// the Arrow file read by range; resumed on 3 ranks, the run rejects exactly the two files and
+    /// writes the leaves of the good files alone.
     @Test func planningRecordsDoNotGrowWithTheInputs() throws {
         let dir = try TestSupport.temporaryDirectory("mpi-plan")
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try TestSupport.run(TestSupport.python, [StampsFixture.script("tiny_files.py"), dir.path, "3000", "10"])
+        // 1,000 Parquet files from pandas: each has its own `pandas` metadata (its row range), the
+        // same columns — one schema to the planner, not 1,000.
+        try TestSupport.runPython("""
+            import os, sys, numpy as np, pandas as pd
+            out = sys.argv[1]; os.makedirs(out)
+            rng = np.random.default_rng(2)
+            for f in range(1000):
+                df = pd.DataFrame({"id": np.arange(3) + 50000 + 3 * f, "ra": rng.uniform(0, 360, 3),
+                                   "dec": rng.uniform(-80, 80, 3), "mag": rng.normal(20, 2, 3)})
+                df.index = pd.RangeIndex(3 * f, 3 * f + 3)
+                df.to_parquet(f"{out}/p_{f:04d}.parquet")
+            """, arguments: [dir.path + "/tiny/0003"])
         let good = dir.path + "/good"
         try FileManager.default.copyItem(atPath: dir.path + "/tiny", toPath: good)
         // Empty: rejected by the scan. A gzip CSV whose first MBs are fine but whose stream is cut
@@ -248,7 +261,7 @@ import TestSupport
             data = gzip.compress(("id,ra,dec,mag\\n" + "9000000,10.5,20.25,20.0\\n" * 1500000).encode())
             open(sys.argv[1], "wb").write(data[: len(data) // 2])   # 36 MB of text in 44 KB, cut after ~18 MB
             """, arguments: [dir.path + "/tiny/0002/t_0002500a.csv.gz"])
-        let args = ["import", "--input", dir.path + "/tiny/**/*.csv*", "--highest-order", "5", "--threshold", "100000", "--jobs", "1",
+        let args = ["import", "--input", dir.path + "/tiny/**/*.csv*," + dir.path + "/tiny/**/*.parquet", "--highest-order", "5", "--threshold", "100000", "--jobs", "1",
                     "--quiet"]
         let out = dir.path + "/two/cat", work = out + ".astropile-work"
         let killed = try Self.astropile(ranks: 2, args + ["--output", out], environment: ["ASTROPILE_CRASH_AFTER": "bin:1"])
@@ -271,14 +284,14 @@ import TestSupport
             t = ipc.open_file(sys.argv[1]).read_all()
             print(t.num_rows, t.column("path")[1500].as_py().endswith("t_0001500.csv"), t.column("path")[1501].as_py().endswith("t_0001500a.csv"))
             """, arguments: [work + "/inputs.arrow"])
-        #expect(listed.trimmingCharacters(in: .whitespacesAndNewlines) == "3002 True True")
+        #expect(listed.trimmingCharacters(in: .whitespacesAndNewlines) == "4002 True True")
         let resumed = try Self.astropile(ranks: 3, args + ["--output", out])
         #expect(resumed.status == 3, "\(resumed.stderr.suffix(2000))")
         let rejected = try #require(try Self.report(out)["rejectedInputs"] as? [[String: Any]])
         #expect(rejected.compactMap { ($0["input"] as? String).map { ($0 as NSString).lastPathComponent } }.sorted()
                 == ["t_0001500a.csv", "t_0002500a.csv.gz"], "\(rejected)")
         let reference = dir.path + "/one/cat"
-        let r1 = try TestSupport.runProcess(Self.executable, ["import", "--input", good + "/**/*.csv", "--highest-order", "5",
+        let r1 = try TestSupport.runProcess(Self.executable, ["import", "--input", good + "/**/*.csv," + good + "/**/*.parquet", "--highest-order", "5",
                                                               "--threshold", "100000", "--quiet", "--output", reference])
         #expect(r1.status == 0, "\(r1.stderr)")
         let a = try TestSupport.leafBytes(reference), b = try TestSupport.leafBytes(out)

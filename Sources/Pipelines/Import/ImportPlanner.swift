@@ -37,14 +37,17 @@ struct ImportPlanner {
     func scan(_ item: ScanItem, list: ImportInputList, folder: String) throws -> InputScanRecord {
         var sampling = config
         sampling.csv.blockSize = min(config.csv.blockSize, 2 << 20)
+        // Distinct by columns only: the unified schema has no table metadata, and pandas writes a
+        // different `pandas` entry (the row range) into nearly every file.
         var distinct: [(schema: Schema, input: Int)] = []
+        var seen = Set<[Field]>()
         var record = InputScanRecord(schemas: [], rejected: [])
         for input in try list.inputs(item.range) {
             try Interruption.check()
             do {
                 let reader = try InputReaders.open(input, config: sampling, types: overrideSchema, batchRows: 1024)
-                let schema = applyingOverrides(reader.schema)
-                if !distinct.contains(where: { $0.schema == schema }) { distinct.append((schema, input.index)) }
+                let fields = applyingOverrides(reader.schema).fields
+                if seen.insert(fields).inserted { distinct.append((Schema(fields), input.index)) }
             } catch {
                 record.rejected.append(RejectedInput(index: input.index, path: input.path, reason: "\(error)"))
             }
@@ -69,19 +72,21 @@ struct ImportPlanner {
 
     /// The plan from the scan's records: the rejected inputs, one schema.
     ///
-    /// The schemas are unified in order of first appearance, each once: the same schema as
-    /// unifying every input's (a repeated schema changes no type, and a column is missing from
-    /// some input exactly when it is missing from some distinct schema).
+    /// The schemas are unified in order of first appearance, each set of columns once: the same
+    /// schema as unifying every input's (a repeated schema changes no type, a column is missing
+    /// from some input exactly when it is missing from some distinct schema, and table metadata
+    /// is not part of the unified schema).
     func plan(list: ImportInputList, scans: [InputScanRecord], folder: String) throws -> Result {
         var rejected: [RejectedInput] = []
         var schemas: [(path: String, schema: Schema)] = []
+        var seen = Set<[Field]>()
         for scan in scans {
             for found in scan.schemas {
                 let schema: Schema
                 do { schema = try IPCFile(path: folder + "/" + found.file).schema } catch {
                     throw RunError.io("the work folder lacks \(folder)/\(found.file) (\(error)); remove it to start over")
                 }
-                guard !schemas.contains(where: { $0.schema == schema }) else { continue }
+                guard seen.insert(schema.fields).inserted else { continue }
                 guard let input = try list.inputs(found.input..<found.input + 1).first else {
                     throw RunError.io("the scan names input \(found.input), which the input list \(list.path) lacks; remove the work folder to start over")
                 }
