@@ -45,8 +45,9 @@ final class ImportInputList: @unchecked Sendable {
         byteCounts = sizes
     }
 
-    /// The inputs at list positions `range` (clipped to the list), in order.
-    func inputs(_ range: Range<Int>) throws -> [ImportInput] {
+    /// The inputs at list positions `range` (clipped to the list), in order, but those at the
+    /// positions in `skipping` (the plan's rejections).
+    func inputs(_ range: Range<Int>, skipping: Set<Int> = []) throws -> [ImportInput] {
         let range = range.clamped(to: 0..<count)
         var out: [ImportInput] = []
         out.reserveCapacity(range.count)
@@ -58,7 +59,7 @@ final class ImportInputList: @unchecked Sendable {
             let batch = try file.batch(b)
             let paths = batch.columns[0], formats = batch.columns[1]
             let end = min(range.upperBound, base + batch.length)
-            for j in i..<end {
+            for j in i..<end where !skipping.contains(j) {
                 guard let p = paths.string(at: j - base), let f = formats.string(at: j - base).flatMap(InputFormat.init(rawValue:)) else {
                     throw RunError.io("the input list \(path) is damaged at row \(j); remove the work folder to start over")
                 }

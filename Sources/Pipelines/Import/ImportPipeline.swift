@@ -68,7 +68,7 @@ public struct ImportPipeline {
         let memory = max(config.memoryBytes, ImportConfig.minimumMemoryBytes)
         let mapStage = MapStage(config: config, files: files, inputSchema: inputSchema, leafSchema: leafSchema,
                                 chunkBytes: Int(memory / Int64(run.executor.workers) / 6))
-        let skipped = Set(plan.rejected.map(\.index))
+        let skipped = plan.skipped
         let mapItems = MapItem.items(byteCounts: list.byteCounts, skipping: skipped)
         let binned = try run.recordedStep(ImportStage.bin, as: AlignmentRecord.self) != nil
         if !binned {
@@ -77,7 +77,7 @@ public struct ImportPipeline {
         let mapRecords = try run.stage(ImportStage.map, items: mapItems, key: \.key,
                                        progress: StageProgress(unit: "input bytes", total: plan.bytes) { item, _ in item.byteCount },
                                        priority: { $0.byteCount }) { item, context in
-            let inputs = try list.inputs(item.range).filter { !skipped.contains($0.index) }
+            let inputs = try list.inputs(item.range, skipping: skipped)
             return try mapStage.map(item, inputs: inputs, progress: context.progress)
         }
 
@@ -165,8 +165,7 @@ public struct ImportPipeline {
     /// ``FinishStage/listedInputsLimit`` of them the arguments that found them.
     func provenance(plan: ImportPlanRecord, list: ImportInputList) throws -> FinishStage.Inputs {
         guard plan.inputs <= FinishStage.listedInputsLimit else { return FinishStage.Inputs(names: config.inputs, count: plan.inputs) }
-        let skipped = Set(plan.rejected.map(\.index))
-        let paths = try list.inputs(0..<list.count).filter { !skipped.contains($0.index) }.map(\.path)
+        let paths = try list.inputs(0..<list.count, skipping: plan.skipped).map(\.path)
         return FinishStage.Inputs(names: paths, count: paths.count)
     }
 
@@ -218,10 +217,11 @@ public struct ImportPipeline {
             } catch {
                 throw RunError.writing(files.schemaFile, error)
             }
-            let skipped = Set(planned.rejected.map(\.index))
-            var bytes: Int64 = 0
-            for (i, b) in list.byteCounts.enumerated() where !skipped.contains(i) { bytes += b }
-            return ImportPlanRecord(rejected: planned.rejected, inputs: list.count - skipped.count, bytes: bytes)
+            var record = ImportPlanRecord(rejected: planned.rejected, inputs: 0, bytes: 0)
+            let skipped = record.skipped
+            record.inputs = list.count - skipped.count
+            for (i, b) in list.byteCounts.enumerated() where !skipped.contains(i) { record.bytes += b }
+            return record
         }
     }
 

@@ -112,6 +112,8 @@ struct ImportPlanRecord: Codable, Sendable {
     /// Inputs to map (the listed ones not rejected), and their bytes.
     var inputs: Int
     var bytes: Int64
+    /// The list positions of the rejected inputs.
+    var skipped: Set<Int> { Set(rejected.map(\.index)) }
 }
 
 /// A sorted spill run: one Arrow IPC file, `_healpix_29` first, sorted by it, in fixed-size batches.
