@@ -62,14 +62,14 @@ demo: build-release
 	@# Images: the fixture field's five frames served from 127.0.0.1 as the SDSS archive lays them out,
 	@# fetched, cut into aligned 64x64 ugriz stamps (HDF5 + HATS), and drawn as preview PNGs.
 	mkdir -p demo-output/archive/dr17/eboss/photoObj/frames/301/2583/2
-	cp ../shared/fixtures/sdss-2583/frame-?-002583-2-0136.fits.bz2 demo-output/archive/dr17/eboss/photoObj/frames/301/2583/2/
+	cp fixtures/sdss-2583/frame-?-002583-2-0136.fits.bz2 demo-output/archive/dr17/eboss/photoObj/frames/301/2583/2/
 	$(VENV)/bin/python Tests/FetchTests/fetch_server.py --root demo-output/archive > demo-output/server.txt & echo $$! > demo-output/server.pid; \
 	for i in $$(seq 50); do grep -q PORT demo-output/server.txt 2>/dev/null && break; sleep 0.1; done; \
 	port=$$(awk '/PORT/ {print $$2}' demo-output/server.txt); \
 	.build/release/astropile fetch sdss-frames --catalog sample/sdss_2583_objects.csv --bands ugriz --dest demo-output/sdss \
 	  --base http://127.0.0.1:$$port; \
 	status=$$?; kill $$(cat demo-output/server.pid); exit $$status
-	cp ../shared/fixtures/sdss-2583/photoField-002583-2.fits demo-output/sdss/
+	cp fixtures/sdss-2583/photoField-002583-2.fits demo-output/sdss/
 	.build/release/astropile stamps --catalog sample/sdss_2583_objects.csv --frames demo-output/sdss --bands ugriz --size 64 \
 	  --align lanczos3 --format both --output demo-output/sdss_64
 	.build/release/astropile info demo-output/sdss_64
@@ -78,7 +78,7 @@ demo: build-release
 	@# Spectra: the SDSS spectra fixtures moved onto four of the field's stars, made a spectra data set,
 	@# paired with the stamps, split, and one spectrum drawn.
 	$(VENV)/bin/python Tests/PipelinesTests/Python/spectra_place.py sample/sdss_2583_objects.csv demo-output/spectra-in \
-	  ../shared/fixtures/sdss-spectra/spec-*.fits
+	  fixtures/sdss-spectra/spec-*.fits
 	.build/release/astropile spectra --files 'demo-output/spectra-in/**/spec-*.fits' --output demo-output/sdss_spectra --format both
 	.build/release/astropile info demo-output/sdss_spectra
 	.build/release/astropile pair demo-output/sdss_64 demo-output/sdss_spectra --radius 1arcsec --output demo-output/sdss_64_x_spectra
@@ -87,7 +87,7 @@ demo: build-release
 	.build/release/astropile show demo-output/sdss_spectra --object 7562816566389397504 --png demo-output/spectrum.png
 	@# Alerts: the ZTF alert fixtures packed into nightly tarballs, served from 127.0.0.1 as the ZTF archive
 	@# lists them, fetched, ingested into an alert lake, and made into the alert and light-curve catalogs.
-	$(VENV)/bin/python Tests/PipelinesTests/Python/alerts_make.py fixtures demo-output/ztf-archive ../shared/fixtures/ztf-alerts/*.avro
+	$(VENV)/bin/python Tests/PipelinesTests/Python/alerts_make.py fixtures demo-output/ztf-archive fixtures/ztf-alerts/*.avro
 	$(VENV)/bin/python Tests/FetchTests/fetch_server.py --root demo-output/ztf-archive > demo-output/server.txt & echo $$! > demo-output/server.pid; \
 	for i in $$(seq 50); do grep -q PORT demo-output/server.txt 2>/dev/null && break; sleep 0.1; done; \
 	port=$$(awk '/PORT/ {print $$2}' demo-output/server.txt); \
@@ -100,7 +100,7 @@ demo: build-release
 	.build/release/astropile info demo-output/ztf_objects
 	@# Projects: three sources whose light curves come from a local stand-in for IRSA's ZTF light-curve
 	@# service (serving the shared fixture), fetched, reduced, searched for events and injected into.
-	$(VENV)/bin/python Tests/PipelinesTests/Python/irsa_server.py --fixture ../shared/fixtures/ztf-lightcurves/ZTF_lightcurve.csv \
+	$(VENV)/bin/python Tests/PipelinesTests/Python/irsa_server.py --fixture fixtures/ztf-lightcurves/ZTF_lightcurve.csv \
 	  > demo-output/server.txt & echo $$! > demo-output/server.pid; \
 	for i in $$(seq 50); do grep -q PORT demo-output/server.txt 2>/dev/null && break; sleep 0.1; done; \
 	port=$$(awk '/PORT/ {print $$2}' demo-output/server.txt); \

@@ -10,8 +10,8 @@ enum FITSTestSupport {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `<root>/../shared/fixtures`.
-    static let fixtures: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+    /// `<root>/fixtures` (real data from public projects; provenance in its README).
+    static let fixtures: URL = packageRoot.appendingPathComponent("fixtures")
 
     /// The path of a fixture, failing the test when it is missing.
     static func fixture(_ relative: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {

@@ -7,16 +7,15 @@ public enum TestSupport {
     public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/fixtures` beside the package root. Tests fail (not skip) when it is missing.
-    public static var fixtures: URL {
-        root.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-    }
+    /// `fixtures/` in the package root (real data from public projects; provenance in its README).
+    /// Tests fail (not skip) when a fixture is missing.
+    public static var fixtures: URL { root.appendingPathComponent("fixtures") }
 
     /// A fixture's path, failing loudly when it does not exist.
     public static func fixture(_ relative: String) throws -> String {
         let p = fixtures.appendingPathComponent(relative).path
         guard FileManager.default.fileExists(atPath: p) else {
-            throw TestSupportError("missing fixture \(p): the repository must sit beside shared/ (see README)")
+            throw TestSupportError("missing fixture \(p) (the repository's fixtures/ folder: see fixtures/README.md)")
         }
         return p
     }

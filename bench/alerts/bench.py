@@ -19,7 +19,7 @@ python = sys.executable
 cores = os.cpu_count() or 1
 inputs = os.path.join(args.work, f"in-{args.alerts}-{args.nights}-random-cutouts")
 t = time.time()
-subprocess.run([python, os.path.join(here, "make_alerts.py"), os.path.join(here, "../../../shared/fixtures/ztf-alerts"),
+subprocess.run([python, os.path.join(here, "make_alerts.py"), os.path.join(here, "../../fixtures/ztf-alerts"),
                 inputs, str(args.alerts), str(args.nights), "12"], check=True, capture_output=True)
 tarballs = sorted(glob.glob(os.path.join(inputs, "ztf_public_*.tar.gz")))
 size = sum(os.path.getsize(p) for p in tarballs) / 1e6
