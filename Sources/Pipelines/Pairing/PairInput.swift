@@ -122,6 +122,35 @@ struct PairInput: Codable, Sendable {
 
     static func isLeaf(_ file: String) -> Bool { file.hasSuffix(".parquet") }
 
+    /// The `object_id`, `ra` and `dec` columns of one file's `columns`, checked: one value per row
+    /// each (a dataset of shape (n, 2) is refused, not indexed past its rows), ra/dec numbers of
+    /// the same length as the ids, every position on the sky.
+    static func positions(_ columns: [ExampleColumn], path: String) throws -> (ids: ExampleColumn, ra: [Double], dec: [Double]) {
+        var found: [ExampleColumn] = []
+        for name in ["object_id", "ra", "dec"] {
+            guard let c = columns.first(where: { $0.name == name }) else {
+                throw FormatError(.corruptInput, "no \(name) dataset", path: path)
+            }
+            guard c.rowShape.isEmpty else {
+                throw FormatError(.corruptInput, "\(name) has shape (\(([c.rows] + c.rowShape).map(String.init).joined(separator: ", "))); one value per row expected", path: path)
+            }
+            found.append(c)
+        }
+        guard let ra = found[1].values.doubles, let dec = found[2].values.doubles else {
+            throw FormatError(.corruptInput, "ra and dec must be numbers", path: path)
+        }
+        let ids = found[0]
+        guard ra.count == ids.values.count, dec.count == ids.values.count else {
+            throw FormatError(.corruptInput, "object_id, ra and dec have \(ids.values.count), \(ra.count) and \(dec.count) rows", path: path)
+        }
+        for i in ra.indices {
+            if let problem = SkyCoordinateCheck.validate(ra: ra[i], dec: dec[i]) {
+                throw FormatError(.corruptInput, "ra/dec: \(problem)", path: path, location: "row \(i)")
+            }
+        }
+        return (ids, ra, dec)
+    }
+
     /// Columns `names` of `file` (rows `rows` only when given), from HDF5 or a HATS leaf.
     func columns(file: String, rows: [Int]?, names: [String]) throws -> [ExampleColumn] {
         let path = root + "/" + file

@@ -60,19 +60,13 @@ struct PairMatcher: Sendable {
             let path = plan.left.root + "/" + f
             let all = try plan.left.read(file: f, rows: nil)
             leftFiles.append(all)
-            let c = ["object_id", "ra", "dec"].compactMap { n in all.first { $0.name == n } }
-            guard c.count == 3, let x = c[1].values.doubles, let y = c[2].values.doubles else {
-                throw FormatError(.corruptInput, "object_id, ra and dec must be one value per row (ra/dec numbers)", path: path)
-            }
+            let (idColumn, x, y) = try PairInput.positions(all, path: path)
             for i in 0..<x.count {
-                if let problem = SkyCoordinateCheck.validate(ra: x[i], dec: y[i]) {
-                    throw FormatError(.corruptInput, "ra/dec: \(problem)", path: path, location: "row \(i)")
-                }
-                fileOf.append(k); rowOf.append(i); ids.append(c[0].values.text(at: i))
+                fileOf.append(k); rowOf.append(i); ids.append(idColumn.values.text(at: i))
             }
             ra.append(contentsOf: x)
             dec.append(contentsOf: y)
-            idParts.append(c[0])
+            idParts.append(idColumn)
         }
         let maxChord = SphericalGeometry.chordLength(forAngle: config.radiusArcsec / 3600)
         var pairs: [Pair] = []

@@ -275,16 +275,11 @@ final class RightPositions: @unchecked Sendable {
             try Interruption.check()
             let path = input.root + "/" + f
             let c = try input.columns(file: f, rows: nil, names: ["object_id", "ra", "dec"])
-            guard c.count == 3, let r = c[1].values.doubles, let d = c[2].values.doubles else {
-                throw FormatError(.corruptInput, "object_id, ra and dec must be one value per row (ra/dec numbers)", path: path)
-            }
+            let (idValues, r, d) = try PairInput.positions(c, path: path)
             for i in 0..<r.count {
-                if let problem = SkyCoordinateCheck.validate(ra: r[i], dec: d[i]) {
-                    throw FormatError(.corruptInput, "ra/dec: \(problem)", path: path, location: "row \(i)")
-                }
                 let v = UnitVector(ra: r[i], dec: d[i])
                 x.append(v.x); y.append(v.y); z.append(v.z)
-                file.append(Int32(k)); row.append(Int32(i)); ids.append(c[0].values.text(at: i))
+                file.append(Int32(k)); row.append(Int32(i)); ids.append(idValues.values.text(at: i))
             }
         }
         let l = Loaded(tree: KDTree(x: x, y: y, z: z), file: file, row: row, ids: ids, files: files)

@@ -1,3 +1,4 @@
+import Sky
 import Formats
 import Foundation
 
@@ -39,7 +40,7 @@ public struct SpectrumPlot {
         }
         guard let flux = floats("spectrum_flux"), let lambda = floats("spectrum_lambda"), flux.count == lambda.count else { return nil }
         var n = flux.count
-        if let t = columns.first(where: { $0.name == "spectrum_true_length" })?.values.doubles?.first, t >= 0 { n = min(n, Int(t)) }
+        if let t = columns.first(where: { $0.name == "spectrum_true_length" })?.values.doubles?.first, t >= 0 { n = Int(flooring: t, clampedTo: 0...n) }
         let ivar = floats("spectrum_ivar").flatMap { $0.count == flux.count ? $0 : nil } ?? [Float](repeating: 0, count: flux.count)
         var mask = [Bool](repeating: false, count: flux.count)
         if let c = columns.first(where: { $0.name == "spectrum_mask" }), case .bool(let m) = c.values, m.count == flux.count { mask = m }
@@ -68,8 +69,11 @@ public struct SpectrumPlot {
         if ymax <= ymin { ymax = ymin + 1 }
         let pad = (ymax - ymin) * 0.15
         ymin -= pad; ymax += pad
-        func px(_ l: Float) -> Int { left + Int(Float(pw - 1) * (l - lo) / (hi - lo)) }
-        func py(_ f: Float) -> Int { top + ph - 1 - Int((Float(ph - 1) * (f - ymin) / (ymax - ymin)).rounded()) }
+        // Positions are clamped to a band around the picture: a flux or wavelength range past
+        // Float's (±3e38 at both ends) makes NaN or ±inf here, which must not trap.
+        let band = -(2 * height)...(2 * height)
+        func px(_ l: Float) -> Int { left + Int(flooring: Float(pw - 1) * (l - lo) / (hi - lo), clampedTo: band) }
+        func py(_ f: Float) -> Int { top + ph - 1 - Int(flooring: (Float(ph - 1) * (f - ymin) / (ymax - ymin)).rounded(), clampedTo: band) }
         func clampY(_ y: Int) -> Int { min(max(y, top), top + ph - 1) }
         // Masked columns, then the ±1σ band, then the flux line.
         for i in s.lambda.indices where s.mask[i] {
