@@ -128,6 +128,7 @@ test: setup lint
 # down the layers (scripts/lint-layers.sh).
 lint:
 	scripts/lint-invariants.sh
+	scripts/lint-conversions.sh
 	scripts/lint-layers.sh
 
 bench: build-release

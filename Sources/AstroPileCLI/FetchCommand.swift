@@ -2,6 +2,7 @@ import ArgumentParser
 import Fetch
 import Foundation
 import RunEngine
+import Sky
 
 /// `astropile fetch`: parallel, resumable, verified downloads from survey archives.
 struct FetchCommand: ParsableCommand {
@@ -136,7 +137,7 @@ extension FetchSourceCommand {
 /// The summary lines of a run (stdout; reasons listed, 20 per kind).
 enum FetchReportText {
     static func print(_ s: FetchSummary, config: FetchConfig) {
-        let rate = s.seconds > 0 ? Int64(Double(s.receivedBytes) / s.seconds) : 0
+        let rate = s.seconds > 0 ? Int64(flooring: Double(s.receivedBytes) / s.seconds, clampedTo: 0...Int64.max) : 0
         var out = "fetched \(s.fetched) files (\(ByteCount.text(s.fetchedBytes))), skipped \(s.skipped) already complete"
         if s.damaged > 0 { out += " (\(s.damaged) found missing or damaged and fetched again)" }
         let failedCount = s.missing.count + s.forbidden.count + s.failed.count

@@ -33,6 +33,7 @@ public final class Registry: @unchecked Sendable {
 
     /// Now, as the registry stores times (ISO 8601 UTC with milliseconds; sorts as text).
     public static func now(_ date: Date = Date()) -> String {
+        // invariant: a clock's time in ms is finite and far inside Int64.
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let d = Date(timeIntervalSince1970: Double(ms / 1000))
         return String(UTCTime.iso8601(d).dropLast()) + String(format: ".%03dZ", Int(ms % 1000))

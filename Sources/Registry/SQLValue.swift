@@ -10,6 +10,7 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
     public var int: Int64? {
         switch self {
         case .int(let v): v
+        // invariant: integral and under 9e18 when converted.
         case .double(let d) where d == d.rounded() && abs(d) < 9e18: Int64(d)
         default: nil
         }

@@ -72,6 +72,13 @@ public final class ProgressReporter: @unchecked Sendable {
         if enabled { emit(final: true) }
     }
 
+    /// A rate as a whole count, 0 for NaN and Int64.max past it (a count over a microsecond).
+    static func perSecond(_ rate: Double) -> Int64 {
+        guard rate.isFinite, rate > 0 else { return 0 }
+        // invariant: finite, positive and checked against the bound before converting.
+        return rate < 9.2e18 ? Int64(rate) : Int64.max
+    }
+
     private func emit(final: Bool) {
         let elapsed = max(Date().timeIntervalSince(start), 1e-6)
         let done = self.done + (peers?() ?? 0)
@@ -79,9 +86,10 @@ public final class ProgressReporter: @unchecked Sendable {
         let bytes = unit == "bytes"
         var line = "\(stage): " + show(done, bytes)
         if let total { line += "/" + show(total, bytes) }
-        line += bytes ? " MB, " + show(Int64(rate), true) + " MB/s" : " \(unit), " + show(Int64(rate), false) + "/s"
+        line += bytes ? " MB, " + show(Self.perSecond(rate), true) + " MB/s"
+            : " \(unit), " + show(Self.perSecond(rate), false) + "/s"
         for t in tallies {
-            let r = Int64(Double(t.count) / elapsed)
+            let r = Self.perSecond(Double(t.count) / elapsed)
             line += ", " + Self.format(t.count) + " " + t.name + " (" + Self.format(r) + "/s)"
         }
         if let total, !final, rate > 0, total > done {

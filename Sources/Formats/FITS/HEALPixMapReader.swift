@@ -17,6 +17,7 @@ public enum HEALPixMapReader {
         if let n = try reader.integerKeyword("NSIDE") {
             nside = Int(n)
         } else if !explicit {
+            // invariant: rowCount is an Int, so its root is finite and far inside Int.
             nside = Int((Double(reader.rowCount) / 12).squareRoot().rounded())
         } else {
             throw FormatError(.corruptInput, "explicit HEALPix map without NSIDE", path: path, location: loc)

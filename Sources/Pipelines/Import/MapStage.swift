@@ -90,7 +90,7 @@ struct MapStage {
                     if single, pendingBytes >= chunkBytes { try flush() }
                     // progress in input bytes, approximated by the share of rows read
                     if let parquet = reader as? ParquetFileReader, parquet.rowCount > 0 {
-                        let share = Int64(Double(input.byteCount) * Double(rowBase) / Double(parquet.rowCount))
+                        let share = Int64(flooring: Double(input.byteCount) * Double(rowBase) / Double(parquet.rowCount), clampedTo: 0...Int64.max)
                         progress.advance(max(0, share - reportedBytes)); reportedBytes = max(reportedBytes, share)
                     }
                 }

@@ -38,6 +38,7 @@ public struct MarginConfig: Codable, Sendable, Hashable {
 
     /// A radius as written in margin folder names.
     public static func formatArcsec(_ value: Double) -> String {
+        // invariant: integral and under 1e15 when converted.
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 

@@ -131,6 +131,7 @@ public struct SpectrumPlot {
     }
 
     static func label(_ v: Float) -> String {
+        // invariant: integral and under 1e6 when converted.
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
         return String(format: abs(v) >= 0.1 ? "%.1f" : "%.2g", v)
     }

@@ -157,6 +157,7 @@ public final class ImageDataSet {
         let mask = (first..<(first + k)).map { bytes[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 }
         let flux = try floats("image_array")
         let bands = try strings("image_band")
+        // invariant: the root of an array's count is finite and far inside Int.
         let size = Int(Double(flux.count / max(bands.count, 1)).squareRoot().rounded())
         let ra = try column("ra", .float64).values(Double.self), dec = try column("dec", .float64).values(Double.self)
         let ids = try column("object_id")

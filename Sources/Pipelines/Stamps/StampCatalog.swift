@@ -177,6 +177,7 @@ struct StampCatalog: Codable, Sendable {
         case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32:
             guard c.isValid(i) else { return .int(nil) }
             if c.type == .int64 { return .int(c.values(Int64.self)[i]) }
+            // invariant: a column of at most 32-bit integers: every value is exact in Int64.
             return .int(c.doubles().map { Int64($0.values[i]) })
         case .float16, .float32, .float64, .uint64:
             guard c.isValid(i), let d = c.doubles() else { return .float(nil) }
@@ -227,6 +228,7 @@ struct StampCatalog: Codable, Sendable {
         case .int64: return String(c.values(Int64.self)[i])
         case .uint64: return String(c.values(UInt64.self)[i])
         case .int8, .int16, .int32, .uint8, .uint16, .uint32:
+            // invariant: a column of at most 32-bit integers: every value is exact in Int64.
             return c.doubles().map { String(Int64($0.values[i])) }
         case .string, .largeString:
             return c.string(at: i)?.trimmingCharacters(in: .whitespaces)

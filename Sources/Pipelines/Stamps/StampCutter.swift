@@ -102,6 +102,7 @@ struct StampCutter {
                 scale = Self.pixelScale(frame.wcs, x: x, y: y)
                 if x.isFinite, y.isFinite, abs(x) < 1e8, abs(y) < 1e8 {
                     let half = Double(n - 1) / 2
+                    // invariant: x and y are finite and under 1e8 here.
                     let x0 = Int((x - half + 0.5).rounded(.down)), y0 = Int((y - half + 0.5).rounded(.down))
                     copy(frame: frame, noise: field.noise[b], x0: x0, y0: y0, into: &stamp, base: base)
                     offset = (Float(x - Double(x0) - half), Float(y - Double(y0) - half))
@@ -189,8 +190,13 @@ struct StampCutter {
         }
         let w = frame.width, h = frame.height
         // The frame region the taps can reach, with its ivar computed once (not per tap).
-        let rx0 = max(0, Int((pixel.x.min() ?? 0).rounded(.down)) - 3), rx1 = min(w - 1, Int((pixel.x.max() ?? 0).rounded(.up)) + 3)
-        let ry0 = max(0, Int((pixel.y.min() ?? 0).rounded(.down)) - 3), ry1 = min(h - 1, Int((pixel.y.max() ?? 0).rounded(.up)) + 3)
+        // Pixel positions come from the WCS of the object's position: NaN or far outside the
+        // frame when either is wild, so they are clamped before they become indices.
+        let reach = -8...(max(w, h) + 8)
+        let rx0 = max(0, Int(flooring: pixel.x.min() ?? 0, clampedTo: reach) - 3)
+        let rx1 = min(w - 1, Int(flooring: (pixel.x.max() ?? 0).rounded(.up), clampedTo: reach) + 3)
+        let ry0 = max(0, Int(flooring: pixel.y.min() ?? 0, clampedTo: reach) - 3)
+        let ry1 = min(h - 1, Int(flooring: (pixel.y.max() ?? 0).rounded(.up), clampedTo: reach) + 3)
         guard rx0 <= rx1, ry0 <= ry1 else { return }
         let rw = rx1 - rx0 + 1
         var regionIvar = [Float](repeating: 0, count: rw * (ry1 - ry0 + 1))
@@ -209,6 +215,7 @@ struct StampCutter {
                     let x = (pixel.x[a] * (1 - ti) + pixel.x[b] * ti) * (1 - tj) + (pixel.x[d] * (1 - ti) + pixel.x[e] * ti) * tj
                     let y = (pixel.y[a] * (1 - ti) + pixel.y[b] * ti) * (1 - tj) + (pixel.y[d] * (1 - ti) + pixel.y[e] * ti) * tj
                     guard x >= -0.5, x < Double(w) - 0.5, y >= -0.5, y < Double(h) - 0.5 else { continue }
+                    // invariant: the guard above keeps x and y inside the frame (NaN fails it).
                     let fx = Int(x.rounded(.down)), fy = Int(y.rounded(.down))
                     Self.lanczos3(x - Double(fx), into: &wx)
                     Self.lanczos3(y - Double(fy), into: &wy)

@@ -85,6 +85,7 @@ extension HEALPix.Layer {
     func projectedCenter(of hash: UInt64) -> (x: Double, y: Double) {
         let (baseCell, i, j) = decompose(hash)
         // Rotate by 45° and scale by 2, with the origin at the center of the base cell.
+        // invariant: i, j < nside ≤ 2^29: integers converted to Int, not floats.
         var x = Double(Int(i) - Int(j)) * oneOverNside
         var y = Double(Int(i) + Int(j) - Int(nside - 1)) * oneOverNside
         let offsetY = 1 - (baseCell >> 2)

@@ -49,6 +49,7 @@ extension HEALPix {
                 let q12: UInt8 = xpm1 >= -ypm1 ? 1 : 0
                 let q1 = q01 & q12
                 let q013 = q01 + (1 - q12)
+                // invariant: q01 + q12 is 0, 1 or 2.
                 let l = xpm1 - Double(Int(q01 + q12) - 1)
                 let h = ypm1 + Double(q013)
                 let baseCell = (q013 << 2) &+ ((quarter &+ q1) & 3)
