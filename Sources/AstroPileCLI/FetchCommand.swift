@@ -14,10 +14,13 @@ struct FetchCommand: ParsableCommand {
             base URL). A transfer in progress is <file>.part; a final name only ever holds a complete, verified \
             file. The manifest <dest>/.astropile-fetch.sqlite records every file (status, bytes, SHA-256, attempts, \
             last error), so re-running the same command skips what is complete without touching the network and \
-            resumes the rest. Credentials: ASTROPILE_FETCH_TOKEN (bearer) or ASTROPILE_FETCH_USER + \
-            ASTROPILE_FETCH_PASSWORD for the source's hosts, else ~/.netrc ($NETRC); never printed. \
-            Exit status: 0 every file complete, 3 some files missing/forbidden/failed, 1 the run stopped \
-            (full disk) or could not start, 2 usage error, 130 interrupted (Ctrl-C; re-run to continue).
+            resumes the rest. One fetch at a time per --dest (a lock, <dest>/.astropile-fetch.lock); files whose \
+            names clash (fetch's own .astropile-fetch* names, X beside X.part, a/b beside a/b/c) are refused. \
+            Credentials: user:password@ in a URL (sent to its host only), ASTROPILE_FETCH_TOKEN (bearer) or \
+            ASTROPILE_FETCH_USER + ASTROPILE_FETCH_PASSWORD for the source's hosts, else ~/.netrc ($NETRC); never \
+            printed. Exit status: 0 every file complete, 3 some files missing/unauthorized/forbidden/failed, 1 the \
+            run stopped (full disk) or could not start (another fetch in --dest), 2 usage error, 130 interrupted \
+            (Ctrl-C; re-run to continue).
             """,
         subcommands: [FetchSDSSFramesCommand.self, FetchSDSSSpectraCommand.self, FetchURLsCommand.self,
                       FetchZTFAlertsCommand.self, FetchPlanCommand.self, FetchStatusCommand.self])
@@ -140,12 +143,13 @@ enum FetchReportText {
         let rate = s.seconds > 0 ? Int64(flooring: Double(s.receivedBytes) / s.seconds, clampedTo: 0...Int64.max) : 0
         var out = "fetched \(s.fetched) files (\(ByteCount.text(s.fetchedBytes))), skipped \(s.skipped) already complete"
         if s.damaged > 0 { out += " (\(s.damaged) found missing or damaged and fetched again)" }
-        let failedCount = s.missing.count + s.forbidden.count + s.failed.count
+        let failedCount = s.missing.count + s.unauthorized.count + s.forbidden.count + s.failed.count
         out += ", failed \(failedCount)"
         if s.notAttempted > 0 { out += ", left for the next run \(s.notAttempted)" }
         out += "; \(ByteCount.text(s.receivedBytes)) received in \(FormatSpec.fixed(s.seconds, 1)) s, mean \(ByteCount.text(rate))/s"
         Swift.print(out)
-        for (title, list) in [("missing", s.missing), ("forbidden", s.forbidden), ("failed", s.failed)] where !list.isEmpty {
+        for (title, list) in [("missing", s.missing), ("unauthorized", s.unauthorized), ("forbidden", s.forbidden), ("failed", s.failed)]
+        where !list.isEmpty {
             Swift.print("\(title): \(list.count)")
             for (path, reason) in list.sorted(by: { $0.path < $1.path }).prefix(20) { Swift.print("  \(path): \(reason)") }
             if list.count > 20 { Swift.print("  … and \(list.count - 20) more (astropile fetch status \(config.destination) --all)") }

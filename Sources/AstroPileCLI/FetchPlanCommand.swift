@@ -51,6 +51,14 @@ extension FetchPlanSourceCommand {
             print("HEAD failed: \(p.headErrors.count)")
             for (path, why) in p.headErrors.prefix(5) { print("  \(path): \(why)") }
         }
+        if !p.refused.isEmpty {
+            print("refused (not fetched): \(p.refused.count)")
+            for (path, why) in p.refused.prefix(20) { print("  \(path): \(why)") }
+        }
+        if !p.tooLarge.isEmpty {
+            print("larger than the free space (each will fail; the rest is fetched): \(p.tooLarge.count)")
+            for (path, bytes) in p.tooLarge.prefix(20) { print("  \(path): \(ByteCount.text(bytes))") }
+        }
         if let free = p.freeBytes {
             print("free at \(config.destination): \(ByteCount.text(free)) — " + (p.fits ? "fits" : "does NOT fit (fetch refuses to start without --force)"))
         }
@@ -89,7 +97,7 @@ struct PlanZTFAlerts: FetchPlanSourceCommand {
 struct FetchStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show a destination's manifest: done, missing, forbidden, failed (with reasons), pending, bytes.")
+        abstract: "Show a destination's manifest: done, missing, unauthorized, forbidden, failed (with reasons), pending, bytes.")
 
     @Argument(help: "The destination folder of a fetch.")
     var dest: String
@@ -108,7 +116,7 @@ struct FetchStatusCommand: ParsableCommand {
         for e in done where !FileManager.default.fileExists(atPath: dest + "/" + e.path) { onDiskMissing += 1 }
         print("\(dest): \(entries.count) files in the manifest")
         print("  done: \(done.count) (\(ByteCount.text(doneBytes)))" + (onDiskMissing > 0 ? ", \(onDiskMissing) of them no longer on disk (re-run to fetch again)" : ""))
-        for status in [FetchStatus.partial, .pending, .missing, .forbidden, .failed] {
+        for status in [FetchStatus.partial, .pending, .missing, .unauthorized, .forbidden, .failed] {
             guard let list = byStatus[status], !list.isEmpty else { continue }
             let bytes = list.reduce(Int64(0)) { $0 + $1.bytes }
             print("  \(status.rawValue): \(list.count)" + (bytes > 0 ? " (\(ByteCount.text(bytes)) in .part files)" : ""))

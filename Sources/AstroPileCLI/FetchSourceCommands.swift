@@ -112,7 +112,7 @@ struct ZTFAlertsSource: FetchSource {
         let nights = ZTFAlertArchive.parseListing(html)
         guard !nights.isEmpty else { throw FetchError.listing(url: base, reason: "no ztf_*_YYYYMMDD.tar.gz files in the listing") }
         let items = ZTFAlertArchive.items(listing: nights, base: base, from: first, to: last, minSize: min)
-        return (items, ["\(base): \(nights.count) nights listed → \(items.count) selected"])
+        return (items, ["\(URLParts.redacted(base)): \(nights.count) nights listed → \(items.count) selected"])
     }
 
     static func date(_ text: String, _ option: String) throws -> Int {

@@ -99,3 +99,19 @@ public struct CredentialStore: Sendable {
         return (entries, fallback)
     }
 }
+
+extension URLParts {
+    /// The credential a URL carries as `user:password@` (percent-decoded; a user without a
+    /// password has an empty one), or `nil`. Fetch sends it as HTTP basic to the URL's own host
+    /// and port only, and never puts it in the request line.
+    static func userInfoCredential(_ url: String) -> Credential? {
+        guard let schemeEnd = url.range(of: "://") else { return nil }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return nil }
+        let info = rest[..<at]
+        guard let colon = info.firstIndex(of: ":") else { return .basic(user: URLPath.percentDecoded(String(info)), password: "") }
+        return .basic(user: URLPath.percentDecoded(String(info[..<colon])),
+                      password: URLPath.percentDecoded(String(info[info.index(after: colon)...])))
+    }
+}

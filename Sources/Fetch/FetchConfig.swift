@@ -26,6 +26,11 @@ public struct FetchConfig: Codable, Sendable, Hashable {
     public var reserveBytes: Int64 = 16 << 20
     /// Progress lines on stderr.
     public var progress = true
+    /// Whether other runs may fetch into the destination at the same time because each has its
+    /// own files (the project pipeline's runs, whose registry gives each source to one run): they
+    /// share the destination's lock. Otherwise a run holds it alone, and one that finds it taken
+    /// refuses to start (``FetchError/busy(folder:pid:)``).
+    public var sharesDestination = false
 
     public init(destination: String) {
         self.destination = destination

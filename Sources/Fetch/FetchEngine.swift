@@ -19,9 +19,12 @@ public struct FetchSummary: Sendable {
     public var damaged = 0
     /// 404/410 answers.
     public var missing: [(path: String, reason: String)] = []
-    /// 401/403 answers.
+    /// 401 answers (credentials missing or refused).
+    public var unauthorized: [(path: String, reason: String)] = []
+    /// 403 answers.
     public var forbidden: [(path: String, reason: String)] = []
-    /// Given up or refused, with the reason.
+    /// Given up or refused (a reserved name, a name another file of the destination needs, more
+    /// than the free space), with the reason.
     public var failed: [(path: String, reason: String)] = []
     /// Files left for the next run (the run stopped before them).
     public var notAttempted = 0
@@ -35,7 +38,9 @@ public struct FetchSummary: Sendable {
     public var interrupted = false
 
     /// True when every file is complete.
-    public var succeeded: Bool { missing.isEmpty && forbidden.isEmpty && failed.isEmpty && notAttempted == 0 && stopReason == nil }
+    public var succeeded: Bool {
+        missing.isEmpty && unauthorized.isEmpty && forbidden.isEmpty && failed.isEmpty && notAttempted == 0 && stopReason == nil
+    }
 
     /// The exit status: 130 interrupted, 1 stopped by a full disk, 3 some files failed, 0 all complete.
     public var exitStatus: ExitStatus {
@@ -45,11 +50,14 @@ public struct FetchSummary: Sendable {
     }
 }
 
-/// Runs the transfers of a list of items into a destination folder, with the manifest, the free
-/// space check, bounded concurrency, progress and a clean stop on a full disk or Ctrl-C.
+/// Runs the transfers of a list of items into a destination folder, with the destination's lock,
+/// the manifest, the free space check, bounded concurrency, progress and a clean stop on a full
+/// disk or Ctrl-C.
 public enum FetchEngine {
     /// Fetches `items` (unique paths) as `config` says. Errors that stop the run before any
-    /// transfer (bad destination, not enough space) are thrown; per-file failures are in the summary.
+    /// transfer (bad destination, another fetch running there, not enough space) are thrown;
+    /// per-file failures are in the summary, among them the items refused before any transfer
+    /// because of their path (fetch's own names, a name another file of the destination needs).
     public static func run(_ items: [FetchItem], config: FetchConfig) async throws -> FetchSummary {
         let started = ContinuousClock.now
         var summary = FetchSummary()
@@ -58,21 +66,33 @@ public enum FetchEngine {
         do { try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true) } catch {
             throw FetchError.io(dest, operation: "create folder", message: "\(error)")
         }
+        let lock = try DestinationLock(folder: dest, shared: config.sharesDestination)
+        defer { lock.release() }
         let manifest = try FetchManifest(destination: dest)
-        var entries = try manifest.register(items)
+        let recorded = try manifest.entries()
+        let (accepted, refused) = DestinationLayout.check(items, recorded: recorded)
+        summary.failed = refused
+        var entries = try manifest.register(accepted)
 
-        let todo = try await settleCompleted(items, entries: &entries, manifest: manifest, config: config, summary: &summary)
+        let todo = try await settleCompleted(accepted, entries: &entries, manifest: manifest, config: config, summary: &summary)
 
-        // Free space against the sizes already known (listing, earlier responses), minus .part bytes.
+        // Free space against the sizes already known (listing, earlier responses), minus .part
+        // bytes. A file larger than all the room there is left out: it fails by itself once its
+        // response announces the size, and counting it would refuse this run and every re-run.
+        let free = DiskSpace.available(at: dest)
+        let room = free.map { $0 - config.reserveBytes }
         var planned: Int64 = 0
         var allKnown = true
         for item in todo {
             let e = entries[item.path]!
             if let size = e.expectedBytes ?? item.estimatedSize ?? e.approximateBytes {
-                planned += max(0, size - (fileSize(PartFile.partPath(for: dest + "/" + item.path)) ?? 0))
+                let left = max(0, size - (fileSize(PartFile.partPath(for: dest + "/" + item.path)) ?? 0))
+                if let room, room > 0, left > room { allKnown = false; continue }
+                let (sum, overflow) = planned.addingReportingOverflow(left)
+                planned = overflow ? .max : sum
             } else { allKnown = false }
         }
-        if !config.force, let free = DiskSpace.available(at: dest), planned > free - config.reserveBytes {
+        if !config.force, let free, let room, planned > room {
             throw FetchError.insufficientSpace(needed: planned, free: free, folder: dest)
         }
         guard !todo.isEmpty else {
@@ -92,7 +112,7 @@ public enum FetchEngine {
         // small files overlap (the file system commits them together).
         let pool = NIOThreadPool(numberOfThreads: max(2, min(config.jobs, 32)))
         pool.start()
-        let hosts = Set(items.compactMap { URLParts($0.url)?.host })
+        let hosts = Set(accepted.compactMap { URLParts($0.url)?.host })
         let progress = FetchProgress(totalFiles: ordered.count, totalBytes: allKnown ? planned : nil, enabled: config.progress)
         let context = FetchContext(
             client: client, config: config, manifest: manifest, pool: pool,
@@ -232,7 +252,8 @@ public enum FetchEngine {
             switch outcome {
             case .done(let size): summary.fetched += 1; summary.fetchedBytes += size; finished.insert(path)
             case .missing(let s): summary.missing.append((path, "HTTP \(s)")); finished.insert(path)
-            case .forbidden(let s): summary.forbidden.append((path, "HTTP \(s)")); finished.insert(path)
+            case .unauthorized: summary.unauthorized.append((path, "HTTP 401: " + Transfer.unauthorizedReason)); finished.insert(path)
+            case .forbidden(let s): summary.forbidden.append((path, "HTTP \(s): forbidden")); finished.insert(path)
             case .failed(let why): summary.failed.append((path, why)); finished.insert(path)
             case .stopped: break
             }

@@ -21,19 +21,24 @@ public enum FetchError: Error, CustomStringConvertible, Sendable, ClassifiedErro
     case listing(url: String, reason: String)
     /// Stopped by Ctrl-C; every completed file is recorded and the rest resumes.
     case interrupted
+    /// Another fetch holds the destination's lock (the folder, and that run's pid when known).
+    case busy(folder: String, pid: Int32?)
 
     public var description: String {
         switch self {
-        case .template(let p, let r): return "URL template '\(p)': \(r)"
-        case .input(let f, let r): return "\(f): \(r)"
-        case .pathCollision(let p, let a, let b): return "\(a) and \(b) would both be written to \(p)"
+        // URLs are printed without their user info (a password), wherever they came from.
+        case .template(let p, let r): return "URL template '\(URLParts.redacted(p))': \(r)"
+        case .input(let f, let r): return "\(URLParts.redacted(f)): \(r)"
+        case .pathCollision(let p, let a, let b): return "\(URLParts.redacted(a)) and \(URLParts.redacted(b)) would both be written to \(p)"
         case .insufficientSpace(let n, let f, let d):
             return "the planned volume needs \(ByteCount.text(n)) but \(d) has \(ByteCount.text(f)) free (use --force to start anyway)"
         case .diskFull(let d): return "the disk holding \(d) is full: stopped; completed files are kept, partial ones stay as .part and resume on the next run"
         case .manifest(let p, let m): return "manifest \(p): \(m)"
         case .io(let p, let op, let m): return "\(p): \(op): \(m)"
-        case .listing(let u, let r): return "listing \(u): \(r)"
+        case .listing(let u, let r): return "listing \(URLParts.redacted(u)): \(r)"
         case .interrupted: return "interrupted: completed files are recorded, the rest continues on the next run"
+        case .busy(let d, let pid):
+            return "another astropile fetch\(pid.map { " (pid \($0))" } ?? "") is running in \(d): wait for it to finish, or fetch into another --dest"
         }
     }
 

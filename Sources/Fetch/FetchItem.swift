@@ -48,7 +48,7 @@ struct FetchItemCollector {
 public enum URLPath {
     /// The relative path for `url`, dropping `stripPrefix` (a base URL's path) when it starts the path.
     public static func relativePath(for url: String, stripPrefix: String = "") throws -> String {
-        guard let parts = URLParts(url) else { throw FetchError.input(url, reason: "not an http(s) URL") }
+        guard let parts = URLParts(url) else { throw FetchError.input(URLParts.redacted(url), reason: "not an http(s) URL") }
         var path = parts.path
         let prefix = stripPrefix.hasSuffix("/") ? stripPrefix : stripPrefix + "/"
         if !stripPrefix.isEmpty, stripPrefix != "/", path.hasPrefix(prefix) { path.removeFirst(prefix.count - 1) }
@@ -56,11 +56,11 @@ public enum URLPath {
         for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
             let s = percentDecoded(String(raw))
             guard s != "..", s != ".", !s.contains("/"), !s.contains("\0") else {
-                throw FetchError.input(url, reason: "unsafe path segment '\(s)'")
+                throw FetchError.input(URLParts.redacted(url), reason: "unsafe path segment '\(s)'")
             }
             segments.append(s)
         }
-        guard !segments.isEmpty else { throw FetchError.input(url, reason: "no file name in the URL path") }
+        guard !segments.isEmpty else { throw FetchError.input(URLParts.redacted(url), reason: "no file name in the URL path") }
         if let q = parts.query, !q.isEmpty {
             let safe = String(q.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
             segments[segments.count - 1] += "_" + safe
@@ -142,12 +142,16 @@ public struct URLParts: Sendable, Hashable {
     /// `host` or `host:port`: the key for per-host limits and credentials.
     public var hostKey: String { port.map { "\(host):\($0)" } ?? host }
 
-    /// The URL without user info, for messages and logs.
+    /// The URL without user info, for messages, logs and the manifest. Text that is not a usable
+    /// URL but has an `@` after `://` loses everything from there to its last `@` (a password
+    /// with an unescaped `/` would otherwise end the host early and be printed).
     public static func redacted(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
         let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") ?? (URLParts(url) == nil ? rest.lastIndex(of: "@") : nil) else {
+            return url
+        }
         return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
     }
 }

@@ -13,7 +13,9 @@ public enum FetchStatus: String, Codable, Sendable, CaseIterable, DatabaseValueC
     case done
     /// The server answered 404 or 410.
     case missing
-    /// The server answered 401 or 403.
+    /// The server answered 401: the credentials were missing or refused.
+    case unauthorized
+    /// The server answered 403.
     case forbidden
     /// Gave up after retries, or an answer that retrying cannot change (see `lastError`).
     case failed

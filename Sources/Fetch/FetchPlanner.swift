@@ -25,6 +25,12 @@ public struct FetchPlan: Sendable {
     public var unavailable: [(path: String, status: Int)] = []
     /// HEAD requests that failed (path, reason).
     public var headErrors: [(path: String, reason: String)] = []
+    /// Files the fetch will refuse because of their path (fetch's own names, a name another file
+    /// of the destination needs), with the reason; not counted in ``toFetch``.
+    public var refused: [(path: String, reason: String)] = []
+    /// Files to fetch whose size alone is more than the room on the destination (path, bytes):
+    /// each will fail by itself, and they are not counted in the volume.
+    public var tooLarge: [(path: String, bytes: Int64)] = []
     /// Free bytes at the destination.
     public var freeBytes: Int64?
 
@@ -39,28 +45,41 @@ public enum FetchPlanner {
     public static func plan(_ items: [FetchItem], config: FetchConfig, head: Bool) async -> FetchPlan {
         var plan = FetchPlan()
         plan.files = items.count
-        var entries: [String: ManifestEntry] = [:]
+        var recorded: [ManifestEntry] = []
         if FileManager.default.fileExists(atPath: config.destination + "/" + FetchManifest.fileName),
            let manifest = try? FetchManifest(destination: config.destination, create: false),
            let all = try? manifest.entries() {
-            entries = Dictionary(all.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            recorded = all
+        }
+        let entries = Dictionary(recorded.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        let (accepted, refused) = DestinationLayout.check(items, recorded: recorded)
+        plan.refused = refused
+        plan.freeBytes = DiskSpace.available(at: config.destination)
+        let room = plan.freeBytes.map { $0 - config.reserveBytes }
+        // Whether a known size is more than all the room (then listed, not counted).
+        func tooLarge(_ item: FetchItem, _ size: Int64) -> Bool {
+            guard let room, room > 0, size > room else { return false }
+            plan.tooLarge.append((item.path, size))
+            return true
         }
         var unknown: [FetchItem] = []
-        for item in items {
+        for item in accepted {
             let e = entries[item.path]
             if let e, e.status == .done, FetchEngine.fileSize(config.destination + "/" + item.path) == e.bytes {
                 plan.complete += 1; plan.completeBytes += e.bytes; continue
             }
             plan.toFetch += 1
-            if let s = item.size ?? e?.expectedBytes { plan.exactBytes += s; plan.exactCount += 1 }
-            else if let s = item.approximateSize ?? e?.approximateBytes { plan.approximateBytes += s; plan.approximateCount += 1 }
-            else { unknown.append(item) }
+            if let s = item.size ?? e?.expectedBytes {
+                if !tooLarge(item, s) { plan.exactBytes += s; plan.exactCount += 1 }
+            } else if let s = item.approximateSize ?? e?.approximateBytes {
+                if !tooLarge(item, s) { plan.approximateBytes += s; plan.approximateCount += 1 }
+            } else { unknown.append(item) }
         }
         if head, !unknown.isEmpty {
             let results = await headSizes(unknown, config: config)
             for (item, result) in zip(unknown, results) {
                 switch result {
-                case .size(let s): plan.exactBytes += s; plan.exactCount += 1
+                case .size(let s): if !tooLarge(item, s) { plan.exactBytes += s; plan.exactCount += 1 }
                 case .status(let code): plan.unavailable.append((item.path, code)); plan.unknownCount += 1
                 case .noSize: plan.unknownCount += 1
                 case .error(let why): plan.headErrors.append((item.path, why)); plan.unknownCount += 1
@@ -69,7 +88,6 @@ public enum FetchPlanner {
         } else {
             plan.unknownCount = unknown.count
         }
-        plan.freeBytes = DiskSpace.available(at: config.destination)
         return plan
     }
 
@@ -90,10 +108,11 @@ public enum FetchPlanner {
                 next += 1
                 let item = items[i]
                 group.addTask {
-                    var request = HTTPClientRequest(url: item.url)
+                    var request = HTTPClientRequest(url: URLParts.redacted(item.url))
                     request.method = .HEAD
                     request.headers.add(name: "User-Agent", value: FetchConfig.userAgent)
-                    if let host = URLParts(item.url)?.host, let c = credentials.credential(forHost: host) {
+                    let host = URLParts(item.url)?.host
+                    if let c = URLParts.userInfoCredential(item.url) ?? host.flatMap({ credentials.credential(forHost: $0) }) {
                         request.headers.add(name: "Authorization", value: c.headerValue)
                     }
                     do {
@@ -130,8 +149,9 @@ public enum FetchPlanner {
         var rng = SystemRandomNumberGenerator()
         var lastError = ""
         for attempt in 1...max(1, config.retry.maxAttempts) {
-            var request = HTTPClientRequest(url: url)
+            var request = HTTPClientRequest(url: URLParts.redacted(url))
             request.headers.add(name: "User-Agent", value: FetchConfig.userAgent)
+            if let c = URLParts.userInfoCredential(url) { request.headers.add(name: "Authorization", value: c.headerValue) }
             var retryAfter: Double? = nil
             do {
                 let response = try await client.execute(request, timeout: .seconds(Int64(config.readTimeout)))

@@ -37,6 +37,8 @@ struct FetchContext: Sendable {
 enum TransferOutcome: Sendable {
     case done(size: Int64)
     case missing(Int)
+    /// 401: the credentials were missing or refused.
+    case unauthorized
     case forbidden(Int)
     case failed(String)
     case stopped
@@ -83,6 +85,7 @@ struct Transfer {
             case .permanent(let outcome, let status, let message):
                 switch outcome {
                 case .missing: entry.status = .missing
+                case .unauthorized: entry.status = .unauthorized
                 case .forbidden: entry.status = .forbidden
                 default: entry.status = .failed
                 }
@@ -176,7 +179,10 @@ struct Transfer {
         case 404, 410:
             await drain(response)
             return .permanent(.missing(status), status: status, message: "HTTP \(status) \(response.status.reasonPhrase)")
-        case 401, 403:
+        case 401:
+            await drain(response)
+            return .permanent(.unauthorized, status: status, message: "HTTP 401 \(response.status.reasonPhrase): \(Self.unauthorizedReason)")
+        case 403:
             await drain(response)
             return .permanent(.forbidden(status), status: status, message: "HTTP \(status) \(response.status.reasonPhrase)")
         case 416:
@@ -202,18 +208,27 @@ struct Transfer {
                 return .retry("a 206 answer for another range than asked: starting the file again", status: status, retryAfter: 0)
             }
             start = offset
-            total = range.total ?? total.map { $0 + offset }
+            total = range.total ?? total.flatMap { n -> Int64? in
+                let (sum, overflow) = n.addingReportingOverflow(offset)
+                return overflow ? nil : sum
+            }
+        }
+        // A file larger than the free space fails by itself and the run goes on, without
+        // recording the announced size (the start-of-run check would count it in every re-run);
+        // only a disk with no room left at all stops the run.
+        if let total, let free = DiskSpace.available(at: context.config.destination),
+           total - start > free - context.config.reserveBytes {
+            await drain(response)
+            if free - context.config.reserveBytes <= 0 { return .diskFull(finalPath) }
+            let reason = Self.tooLargeReason(total: total, start: start, free: free, reserve: context.config.reserveBytes,
+                                             folder: context.config.destination)
+            return .permanent(.failed(reason), status: status, message: reason)
         }
         entry.expectedBytes = total
         entry.etag = response.headers.first(name: "ETag")
         entry.lastModified = response.headers.first(name: "Last-Modified")
         entry.status = .partial
         await save()
-        if let total, let free = DiskSpace.available(at: context.config.destination),
-           total - start > free - context.config.reserveBytes {
-            await drain(response)
-            return .diskFull(finalPath)
-        }
         let expectedSum = entry.expectedChecksum.flatMap(Checksum.init)
         let part: PartFile
         do {
@@ -309,21 +324,36 @@ struct Transfer {
         }
     }
 
+    /// The reason recorded for a 401 answer.
+    static let unauthorizedReason = "unauthorized (credentials missing or refused)"
+
+    /// Why a file whose announced size does not fit in the free space fails.
+    static func tooLargeReason(total: Int64, start: Int64, free: Int64, reserve: Int64, folder: String) -> String {
+        var text = "announced \(ByteCount.text(total))"
+        if start > 0 { text += " (\(ByteCount.text(total - start)) still to come)" }
+        return text + ", more than the free space on \(folder) (\(ByteCount.text(free)) free, \(ByteCount.text(reserve)) of it kept free)"
+    }
+
     private struct RedirectError: Error { let message: String }
 
     /// Sends the GET, following redirects itself so credentials go only to the host they are for.
+    /// Credentials in the URL (`user:password@`) go as HTTP basic to its own host and port (also
+    /// after a redirect there), else those of the store; the request line never carries them.
     private func request(offset: Int64, validator: String?) async throws -> HTTPClientResponse {
         var url = item.url
+        let inURL = URLParts.userInfoCredential(item.url)
+        let origin = URLParts(item.url)?.hostKey
         for _ in 0...10 {
             guard let parts = URLParts(url) else { throw RedirectError(message: "redirect to an unusable URL \(URLParts.redacted(url))") }
-            var request = HTTPClientRequest(url: url)
+            var request = HTTPClientRequest(url: URLParts.redacted(url))
             request.method = .GET
             request.headers.add(name: "User-Agent", value: FetchConfig.userAgent)
             if offset > 0 {
                 request.headers.add(name: "Range", value: "bytes=\(offset)-")
                 if let validator { request.headers.add(name: "If-Range", value: validator) }
             }
-            if !parts.hasUserInfo, let credential = context.credentials.credential(forHost: parts.host) {
+            let sameOrigin = parts.hostKey == origin
+            if let credential = URLParts.userInfoCredential(url) ?? (sameOrigin ? inURL : nil) ?? context.credentials.credential(forHost: parts.host) {
                 request.headers.add(name: "Authorization", value: credential.headerValue)
             }
             let response = try await context.client.execute(request, deadline: .now() + .hours(72))

@@ -32,28 +32,34 @@ public struct URLTemplate: Sendable, Hashable {
         var parts: [Part] = []
         var literal: [UInt8] = []
         let bytes = Array(pattern.utf8)
+        // A reason never quotes the URL's user info (a password with a brace in it would be).
+        let removed = pattern.utf8.count - URLParts.redacted(pattern).utf8.count
+        let userInfoEnd = removed == 0 ? 0 : removed + (pattern.range(of: "://").map { pattern.utf8.distance(from: pattern.startIndex, to: $0.upperBound) } ?? 0)
+        func refused(_ reason: String, at position: Int) -> FetchError {
+            .template(pattern, reason: position < userInfoEnd ? "a brace in the URL's user info that is not a {field} (write '{{' or '}}' for a literal one)" : reason)
+        }
         var i = 0
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: "{") {
                 if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "{") { literal.append(c); i += 2; continue }
                 guard let close = bytes[(i + 1)...].firstIndex(of: UInt8(ascii: "}")) else {
-                    throw FetchError.template(pattern, reason: "'{' without a closing '}'")
+                    throw refused("'{' without a closing '}'", at: i)
                 }
                 let body = String(decoding: bytes[(i + 1)..<close], as: UTF8.self)
                 let (name, specText) = body.firstIndex(of: ":").map { (String(body[..<$0]), String(body[body.index(after: $0)...])) } ?? (body, "")
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-                    throw FetchError.template(pattern, reason: "bad field name '\(name)'")
+                    throw refused("bad field name '\(name)'", at: i)
                 }
                 guard let spec = FormatSpec(specText) else {
-                    throw FetchError.template(pattern, reason: "bad format '\(specText)' for {\(name)}")
+                    throw refused("bad format '\(specText)' for {\(name)}", at: i)
                 }
                 if !literal.isEmpty { parts.append(.literal(String(decoding: literal, as: UTF8.self))); literal.removeAll() }
                 parts.append(.field(name: name, spec: spec))
                 i = close + 1
             } else if c == UInt8(ascii: "}") {
                 guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "}") else {
-                    throw FetchError.template(pattern, reason: "single '}' (write '}}' for a literal brace)")
+                    throw refused("single '}' (write '}}' for a literal brace)", at: i)
                 }
                 literal.append(c); i += 2
             } else {
@@ -74,7 +80,9 @@ public struct URLTemplate: Sendable, Hashable {
             case .field(let name, let spec):
                 guard let v = value(name) else { return nil }
                 guard let text = spec.format(v) else {
-                    throw FetchError.template(pattern, reason: "value \(v) of {\(name)} cannot be formatted as '\(spec.text)'")
+                    // The value is not quoted when the URL has user info: it may be the password.
+                    let shown = URLParts.redacted(pattern) == pattern ? "value \(v)" : "the value"
+                    throw FetchError.template(pattern, reason: "\(shown) of {\(name)} cannot be formatted as '\(spec.text)'")
                 }
                 out += text
             }

@@ -46,9 +46,9 @@ A rule matches the percent-decoded URL path (query stripped) exactly
 The first matching rule wins.  Each GET matching a rule consumes that rule's
 next action, counted separately per path; once the list is used up requests
 are normal.  "always" applies its action to every GET (a rule has either
-"actions" or "always").  HEAD requests are faulted only by "always" status
-actions.  A fault applies to whatever response the request would otherwise
-get (a 404 or a listing, too).
+"actions" or "always").  HEAD requests are faulted only by "always" status,
+auth and announce actions.  A fault applies to whatever response the request
+would otherwise get (a 404 or a listing, too).
 
 Actions:
     ok                          normal response
@@ -64,6 +64,11 @@ Actions:
     redirect:TARGET             302 with ``Location: TARGET`` (a path or a URL)
     corrupt:OFFSET              normal response, but the file byte at OFFSET
                                 (if it is part of the body sent) is XOR 0xFF
+    auth:USER:PASSWORD          401 with ``WWW-Authenticate: Basic`` unless the
+                                request's Authorization is HTTP basic for exactly
+                                USER:PASSWORD; then the normal response
+    announce:N                  200 with ``Content-Length: N`` (e.g. 1 PiB) and
+                                no body: the connection closes after the headers
 
 --chaos SEED:RATE (e.g. ``7:0.2``): each GET of a file (not a directory URL)
 that no rule matched is, with probability RATE, given one fault chosen
@@ -85,6 +90,7 @@ line, appended and flushed:
 from __future__ import annotations
 
 import argparse
+import base64
 import email.utils
 import errno
 import fnmatch
@@ -120,10 +126,10 @@ RST_DRAIN_TIMEOUT = 1.0         # max wait for the peer to ACK data before a RST
 class Action:
     """One parsed fault action; ``arg`` is the action's number, if any."""
 
-    kind: str                   # ok status drop short slow trickle ignore-range corrupt
+    kind: str                   # ok status drop short slow trickle ignore-range corrupt auth announce
     arg: float = 0              # CODE / N / S / BPS / OFFSET
     retry_after: str | None = None
-    target: str | None = None    # redirect: the Location
+    target: str | None = None    # redirect: the Location; auth: USER:PASSWORD
 
     def __str__(self) -> str:
         """The action in the faults-file syntax (used in the request log)."""
@@ -131,6 +137,8 @@ class Action:
             return self.kind
         if self.kind == "redirect":
             return f"redirect:{self.target}"
+        if self.kind == "auth":
+            return "auth"                   # the password stays out of the log
         number = int(self.arg) if self.arg == int(self.arg) else self.arg   # 1000, 0.5
         if self.kind == "status" and self.retry_after is not None:
             return f"status:{number}:retry-after={self.retry_after}"
@@ -151,6 +159,8 @@ def parse_action(spec: str) -> Action:
             return Action(kind)
         if kind == "redirect" and rest:
             return Action(kind, target=rest)
+        if kind == "auth" and ":" in rest:
+            return Action(kind, target=rest)
         if kind == "status":
             code_text, _, extra = rest.partition(":")
             code = int(code_text)
@@ -163,7 +173,7 @@ def parse_action(spec: str) -> Action:
                     raise ValueError
                 retry_after = value.strip()
             return Action("status", code, retry_after)
-        if kind in ("drop", "short", "corrupt"):
+        if kind in ("drop", "short", "corrupt", "announce"):
             n = int(rest)
             if n < 0:
                 raise ValueError
@@ -239,7 +249,7 @@ class FaultRules:
             if not rule.matches(path):
                 continue
             if rule.always is not None:
-                if method == "GET" or rule.always.kind == "status":
+                if method == "GET" or rule.always.kind in ("status", "auth", "announce"):
                     return rule.always
                 return OK
             if method != "GET":
@@ -525,6 +535,20 @@ class FetchHandler(BaseHTTPRequestHandler):
             return self._send_status_fault(action)
         if action.kind == "redirect":
             return self._send_text(302, f"Moved to {action.target}", [("Location", action.target)], action)
+        if action.kind == "auth":
+            expected = "Basic " + base64.b64encode(action.target.encode("utf-8")).decode("ascii")
+            if self.headers.get("Authorization") != expected:
+                self._action = "auth:refused"
+                return self._send_text(401, "Unauthorized", [("WWW-Authenticate", 'Basic realm="fetch_server"')])
+            action = OK
+        if action.kind == "announce":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(int(action.arg)))
+            self.end_headers()
+            if self.command == "GET":
+                self._abort(reset=False)
+            return
 
         fspath = self._resolve(path)
         if fspath is None:

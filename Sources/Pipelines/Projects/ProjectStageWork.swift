@@ -118,10 +118,11 @@ final class ProjectStageWork: @unchecked Sendable {
         var config = FetchConfig(destination: plan.rawFolder)
         config.jobs = max(1, options.fetchJobs)
         config.progress = false
+        config.sharesDestination = true  // two runs of a project fetch their own sources into one folder
         let (list, settings) = (items, config)
         let summary = try blockingAsync { try await FetchEngine.run(list, config: settings) }
         var failures: [String: String] = [:]
-        for (p, reason) in summary.missing + summary.forbidden + summary.failed { failures[(p as NSString).lastPathComponent] = reason }
+        for (p, reason) in summary.missing + summary.unauthorized + summary.forbidden + summary.failed { failures[(p as NSString).lastPathComponent] = reason }
         var unfinished: [ClaimedSource] = []
         var fetched: [(ClaimedSource, String, Bool)] = []
         for item in items {
