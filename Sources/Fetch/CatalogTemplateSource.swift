@@ -130,7 +130,8 @@ struct ColumnValues {
     init?(_ c: ArrayData) {
         func ints<T: BinaryInteger>(_ t: T.Type) -> (Int) -> TemplateValue? {
             let v = c.values(T.self)
-            return { c.isValid($0) ? .integer(Int64(v[$0])) : nil }
+            // A uint64 past Int64.max (2^63 and up) is kept as its digits, not trapped on.
+            return { i in c.isValid(i) ? (Int64(exactly: v[i]).map { .integer($0) } ?? .text(String(v[i]))) : nil }
         }
         switch c.type {
         case .int8: value = ints(Int8.self)

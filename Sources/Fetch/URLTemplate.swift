@@ -199,6 +199,7 @@ public struct FormatSpec: Sendable, Hashable {
 
     /// Integral reals print without a decimal point (catalog integers often arrive as floats).
     static func shortest(_ v: Double) -> String {
+        // invariant: integral and under 1e15 when converted.
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
         return String(v)
     }

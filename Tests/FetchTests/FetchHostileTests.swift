@@ -145,17 +145,23 @@ struct FetchHostileTests {
         let root = dir.appendingPathComponent("www")
         let paths = (0..<3).map { "t/f\($0).fits" }
         try FetchTestKit.writeNoise(root, paths: paths, count: 400_000, seed: 70)
-        // About a second per file, one at a time.
-        let server = try FetchServer(root: root, faults: #"{"rules": [{"glob": "/*", "actions": ["trickle:400000"]}]}"#)
+        // The first file's response waits for the gate file: the first run holds the folder
+        // for as long as the test needs (no sleep to guess).
+        let gate = dir.appendingPathComponent("gate").path
+        let server = try FetchServer(root: root, faults: #"{"rules": [{"path": "/t/f0.fits", "always": "gate:\#(gate)"}]}"#)
         defer { server.stop() }
         let list = dir.appendingPathComponent("urls.txt")
         try FetchTestKit.writeList(paths, server: server, to: list)
         let dest = dir.appendingPathComponent("out")
         let args = ["urls", "--list", list.path, "--dest", dest.path, "--jobs", "1", "--quiet"]
         let p = try FetchTestKit.startFetch(args)
-        let deadline = Date().addingTimeInterval(30)
-        while !FetchTestKit.files(in: dest).contains(where: { $0.hasSuffix(".part") }), Date() < deadline { usleep(20_000) }
+        // The lock's holder writes its pid once it holds it.
+        let lockFile = dest.appendingPathComponent(".astropile-fetch.lock").path
+        let deadline = Date().addingTimeInterval(60)
+        while (try? String(contentsOfFile: lockFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) != "\(p.processIdentifier)",
+              Date() < deadline { usleep(20_000) }
         let second = try FetchTestKit.fetch(args)
+        FileManager.default.createFile(atPath: gate, contents: Data())
         p.waitUntilExit()
         #expect(second.status == 1, "exit \(second.status): \(second.stdout)\n\(second.stderr)")
         #expect(second.stderr.contains("another astropile fetch (pid \(p.processIdentifier)) is running in \(dest.path)"), "\(second.stderr)")

@@ -69,6 +69,9 @@ Actions:
                                 USER:PASSWORD; then the normal response
     announce:N                  200 with ``Content-Length: N`` (e.g. 1 PiB) and
                                 no body: the connection closes after the headers
+    gate:FILE                   wait until FILE exists (at most 120 s), then the
+                                normal response: a test holds a transfer open for as
+                                long as it needs, with no timing to guess
 
 --chaos SEED:RATE (e.g. ``7:0.2``): each GET of a file (not a directory URL)
 that no rule matched is, with probability RATE, given one fault chosen
@@ -135,8 +138,8 @@ class Action:
         """The action in the faults-file syntax (used in the request log)."""
         if self.kind in ("ok", "ignore-range"):
             return self.kind
-        if self.kind == "redirect":
-            return f"redirect:{self.target}"
+        if self.kind in ("redirect", "gate"):
+            return f"{self.kind}:{self.target}"
         if self.kind == "auth":
             return "auth"                   # the password stays out of the log
         number = int(self.arg) if self.arg == int(self.arg) else self.arg   # 1000, 0.5
@@ -160,6 +163,8 @@ def parse_action(spec: str) -> Action:
         if kind == "redirect" and rest:
             return Action(kind, target=rest)
         if kind == "auth" and ":" in rest:
+            return Action(kind, target=rest)
+        if kind == "gate" and rest:
             return Action(kind, target=rest)
         if kind == "status":
             code_text, _, extra = rest.partition(":")
@@ -531,6 +536,11 @@ class FetchHandler(BaseHTTPRequestHandler):
         self._action = str(action)
         if action.kind == "slow":
             time.sleep(action.arg)
+        if action.kind == "gate":
+            deadline = time.monotonic() + 120
+            while not os.path.exists(action.target) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            action = OK
         if action.kind == "status":
             return self._send_status_fault(action)
         if action.kind == "redirect":
