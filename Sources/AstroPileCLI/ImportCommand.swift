@@ -72,6 +72,9 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
     @Option(name: .long, help: "CSV column names, comma-separated (replace the header, or name headerless columns).")
     var columnNames: String?
 
+    @Option(name: .long, help: "CSV block size, e.g. 64MiB: no line may be longer (default: 16MiB; at most 1GiB).")
+    var csvBlockSize: String?
+
     @Option(name: .long, help: "The catalog's name (obs_collection; default: the output folder's name).")
     var catalogName: String?
 
@@ -125,6 +128,13 @@ struct ImportCommand: ParsableCommand, StatusReturningCommand {
         }
         if noHeader { c.csv.hasHeader = false }
         if let columnNames { c.csv.columnNames = columnNames.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let csvBlockSize {
+            guard let bytes = ByteSize.parse(csvBlockSize), bytes > 0, bytes <= Int64(CSVOptions.maximumBlockSize) else {
+                throw ValidationError("--csv-block-size: cannot read '\(csvBlockSize)' as a size between 1 byte and 1GiB (e.g. 64MiB)")
+            }
+            // invariant: at most 1 GiB, an Int on every platform Swift runs on.
+            c.csv.blockSize = Int(bytes)
+        }
         if !c.csv.hasHeader && c.csv.columnNames == nil {
             throw ValidationError("--no-header needs --column-names")
         }

@@ -54,16 +54,16 @@ public final class ArchiveStream {
         guard fd >= 0 else { throw FormatError(.notFound, "cannot open: \(String(cString: strerror(errno)))", path: path) }
         let digest: Digest
         do { digest = try Digest(.sha256) } catch { close(fd); throw error }
-        source = Source(fd: fd, digest: digest, bufferSize: 1 << 20)
+        let reader = Source(fd: fd, digest: digest, bufferSize: 1 << 20)
+        source = reader
         guard let a = archive_read_new() else {
             close(fd)
             throw FormatError(.io, "libarchive: archive_read_new failed", path: path)
         }
-        archive = a
         archive_read_support_filter_all(a)
         archive_read_support_format_tar(a)
         archive_read_support_format_gnutar(a)
-        let client = Unmanaged.passUnretained(source).toOpaque()
+        let client = Unmanaged.passUnretained(reader).toOpaque()
         let status = archive_read_open(a, client, nil, { _, client, out in
             // invariant: client is the Source this stream keeps alive for its whole life.
             let source = Unmanaged<Source>.fromOpaque(client!).takeUnretainedValue()
@@ -82,12 +82,16 @@ public final class ArchiveStream {
             source.buffer.withUnsafeBytes { out?.pointee = $0.baseAddress }
             return n
         }, nil)
+        // `archive` is set only once the open succeeded: a class whose stored properties are all
+        // set runs its deinit when its init throws, which would free the handle and close the
+        // file a second time (the crash on an empty file or a text file named .tar.gz).
         guard status == ARCHIVE_OK else {
             let message = Self.message(a)
             archive_read_free(a)
             close(fd)
             throw FormatError(.corruptInput, "not a readable tar archive: \(message)", path: path)
         }
+        archive = a
     }
 
     deinit {

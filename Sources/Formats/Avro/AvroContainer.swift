@@ -92,6 +92,12 @@ public enum AvroDecodeError: Error, Sendable, CustomStringConvertible {
     case badEnumIndex(Int64, symbols: Int)
     case trailingBytes(Int)
     case badUTF8
+    /// A count of items (an array block's, or a data block's datums), each taking at least
+    /// `itemBytes`, that the bytes left cannot hold.
+    case countPastData(UInt64, itemBytes: Int, bytesLeft: Int)
+    /// More items that take no bytes (nulls, records without fields) than one file may hold:
+    /// their count is not bounded by the file's size, so it is bounded by `limit`.
+    case tooManyEmptyItems(UInt64, limit: Int)
 
     public var description: String {
         switch self {
@@ -103,6 +109,10 @@ public enum AvroDecodeError: Error, Sendable, CustomStringConvertible {
         case .badEnumIndex(let i, let n): "enum index \(i) of \(n) symbols"
         case .trailingBytes(let n): "\(n) bytes are left over after the block's datums"
         case .badUTF8: "a string is not valid UTF-8"
+        case .countPastData(let n, let m, let left):
+            "a count of \(n) items of at least \(m) byte\(m == 1 ? "" : "s") each is more than the \(left) bytes left can hold"
+        case .tooManyEmptyItems(let n, let limit):
+            "a count of \(n) items that take no bytes (nulls or records without fields) is past the \(limit) such items one file may hold"
         }
     }
 }
@@ -137,10 +147,15 @@ public struct AvroContainer {
         var codec = Codec.null
         do {
             while true {
-                var n = try r.long()
+                let n = try r.long()
                 if n == 0 { break }
-                if n < 0 { n = -n; _ = try r.long() }
-                for _ in 0..<n {
+                // A negative count is followed by the block's size in bytes; each entry takes at
+                // least two bytes (the key's and the value's lengths).
+                if n < 0 { _ = try r.long() }
+                guard n.magnitude <= UInt64(r.remaining / 2) else {
+                    throw AvroDecodeError.countPastData(n.magnitude, itemBytes: 2, bytesLeft: r.remaining)
+                }
+                for _ in 0..<n.magnitude {
                     let key = try r.lengthPrefixed()
                     let valueLength = try r.length()
                     let start = r.position
@@ -167,10 +182,19 @@ public struct AvroContainer {
         dataStart = r.position + 16
     }
 
+    /// The most bytes one deflate block may inflate to: 256 MiB, the size of the largest archive
+    /// member the alert ingest reads (a ZTF alert file is about 100 KB). A block that inflates
+    /// past it is refused before more memory is taken.
+    public static let inflatedBlockLimit = 256 << 20
+
     /// Calls `body` with each block's datum count and (decompressed) datum bytes, in order.
+    /// The count is as the file gives it (≥ 0, not checked against the bytes: how many datums
+    /// the bytes can hold depends on the schema; ``AvroDatumDecoder/checkBlock(count:bytes:emptyItems:)``
+    /// checks it).
     /// - Throws: ``FormatError`` (`.corruptInput`, location "block N") for a truncated block, a
-    ///   sync marker that does not match the header's, or deflate data that does not inflate.
-    public func forEachBlock(_ bytes: UnsafeRawBufferPointer,
+    ///   sync marker that does not match the header's, or deflate data that does not inflate;
+    ///   (`.unsupported`) for a block that inflates to more than `inflatedLimit` bytes.
+    public func forEachBlock(_ bytes: UnsafeRawBufferPointer, inflatedLimit: Int = AvroContainer.inflatedBlockLimit,
                              _ body: (_ count: Int, _ datums: UnsafeRawBufferPointer, _ block: Int) throws -> Void) throws {
         var r = AvroByteReader(bytes, position: dataStart)
         var block = 0
@@ -194,31 +218,42 @@ public struct AvroContainer {
             case .null:
                 try body(count, data, block)
             case .deflate:
-                try Self.inflateRaw(data, into: &inflated, block: block)
+                try Self.inflateRaw(data, into: &inflated, limit: inflatedLimit, block: block)
                 try inflated.withUnsafeBytes { try body(count, $0, block) }
             }
             block += 1
         }
     }
 
-    /// Raw deflate (RFC 1951, Avro's `deflate` codec) with zlib.
-    static func inflateRaw(_ input: UnsafeRawBufferPointer, into out: inout [UInt8], block: Int) throws {
+    /// Raw deflate (RFC 1951, Avro's `deflate` codec) with zlib, into at most `limit` bytes.
+    static func inflateRaw(_ input: UnsafeRawBufferPointer, into out: inout [UInt8], limit: Int, block: Int) throws {
+        guard let availableIn = UInt32(exactly: input.count) else {
+            throw FormatError(.unsupported, "the block's \(input.count) compressed bytes are more than zlib takes at once", location: "block \(block)")
+        }
         var stream = z_stream()
         guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw FormatError(.io, "zlib inflateInit2 failed")
         }
         defer { inflateEnd(&stream) }
         out.removeAll(keepingCapacity: true)
-        var chunk = [UInt8](repeating: 0, count: max(65536, input.count * 4))
+        // Four times the input (at most 4 MiB) per call: usually one call, never a buffer sized by the file.
+        var chunk = [UInt8](repeating: 0, count: max(1 << 16, min(input.count, 1 << 20) * 4))
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        stream.avail_in = UInt32(input.count)
+        stream.avail_in = availableIn
         while true {
             let status = chunk.withUnsafeMutableBufferPointer { c -> Int32 in
                 stream.next_out = c.baseAddress
+                // invariant: the chunk is at most 4 MiB.
                 stream.avail_out = UInt32(c.count)
                 return inflate(&stream, Z_NO_FLUSH)
             }
-            out.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+            let produced = chunk.count - Int(stream.avail_out)
+            guard produced <= limit - out.count else {
+                let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+                throw FormatError(.unsupported, "the block inflates to more than \(size), the most AstroPile inflates for one Avro block",
+                                  location: "block \(block)")
+            }
+            out.append(contentsOf: chunk[0..<produced])
             if status == Z_STREAM_END { return }
             guard status == Z_OK, stream.avail_in > 0 || stream.avail_out == 0 else {
                 let message = stream.msg.map { String(cString: $0) } ?? "the stream ends early"

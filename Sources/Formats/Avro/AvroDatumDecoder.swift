@@ -15,6 +15,11 @@ import Table
 /// type differs (no silent promotion — Avro floats stay float32), is an error naming the field
 /// path and both types. Decoding is bounds-checked; a datum that fails leaves the builders as
 /// they were before it.
+///
+/// Every count read from the data is bounded before it is acted on: items that take at least one
+/// byte cannot outnumber the bytes left; items that take none (nulls, records without fields),
+/// whose count the bytes do not bound, are charged to a budget the caller gives per file
+/// (``emptyItemLimit``).
 public final class AvroDatumDecoder {
     /// The builder of the target schema's columns (a struct whose children are the columns).
     public let root: ArrayBuilder
@@ -34,12 +39,31 @@ public final class AvroDatumDecoder {
         program = try Self.compile(writer, target: .structure(schema.fields), builder: root, path: "")
     }
 
-    /// Decodes one datum from `reader` and appends it as a row.
+    /// The most items that take no bytes (nulls, records without fields — rows or array items)
+    /// one file may decode: 65536. Their count is not bounded by the file's size (2^62 nulls
+    /// take a 9-byte count), so it is bounded here; ZTF alerts have none.
+    public static let emptyItemLimit = 1 << 16
+
+    /// The fewest bytes one datum of the writer schema takes (0 for a record whose fields can
+    /// all be empty: nulls, records without fields).
+    public var minimumDatumBytes: Int { program.minBytes }
+
+    /// Checks a block's datum count against the block's bytes before any datum is decoded:
+    /// datums of at least one byte cannot outnumber the bytes; datums of none are charged to
+    /// `emptyItems` (start it at ``emptyItemLimit`` per file).
+    /// - Throws: ``AvroDecodeError/countPastData(_:itemBytes:bytesLeft:)`` or
+    ///   ``AvroDecodeError/tooManyEmptyItems(_:limit:)``.
+    public func checkBlock(count: Int, bytes: Int, emptyItems: inout Int) throws(AvroDecodeError) {
+        _ = try Self.bounded(UInt64(count.magnitude), itemBytes: program.minBytes, remaining: bytes, empty: &emptyItems)
+    }
+
+    /// Decodes one datum from `reader` and appends it as a row. Array items that take no bytes
+    /// are charged to `emptyItems` (see ``checkBlock(count:bytes:emptyItems:)``).
     /// - Throws: ``AvroDecodeError``; the builders are then as before the call.
-    public func decodeRow(_ reader: inout AvroByteReader) throws(AvroDecodeError) {
+    public func decodeRow(_ reader: inout AvroByteReader, emptyItems: inout Int) throws(AvroDecodeError) {
         let rows = root.length
         do {
-            try Self.decode(program, &reader)
+            try Self.decode(program, &reader, &emptyItems)
         } catch {
             root.truncate(to: rows)
             throw error
@@ -79,10 +103,14 @@ public final class AvroDatumDecoder {
         var item: Node?
         /// Union: per writer branch, the node, or nil for the null branch.
         var branches: [Node?] = []
+        /// The fewest bytes a value takes: 0 for null and for a record of such fields, else at
+        /// least the one byte of a varint (or 4 and 8 for float and double).
+        var minBytes: Int
 
-        init(_ op: Op, _ builder: ArrayBuilder) {
+        init(_ op: Op, _ builder: ArrayBuilder, minBytes: Int) {
             self.op = op
             self.builder = builder
+            self.minBytes = minBytes
         }
     }
 
@@ -92,21 +120,22 @@ public final class AvroDatumDecoder {
 
     private static func compile(_ writer: AvroType, target: DataType, builder: ArrayBuilder, path: String) throws -> Node {
         switch (writer, target) {
-        case (.null, _): return Node(.null, builder)
-        case (.boolean, .bool): return Node(.boolean, builder)
-        case (.int, .int32): return Node(.int, builder)
-        case (.long, .int64): return Node(.long, builder)
-        case (.float, .float32): return Node(.float, builder)
-        case (.double, .float64): return Node(.double, builder)
-        case (.string, .string): return Node(.string, builder)
-        case (.bytes, .binary): return Node(.bytes, builder)
-        case (.enumeration(_, let symbols), .string): return Node(.enumeration(symbols.map { Array($0.utf8) }), builder)
+        case (.null, _): return Node(.null, builder, minBytes: 0)
+        case (.boolean, .bool): return Node(.boolean, builder, minBytes: 1)
+        case (.int, .int32): return Node(.int, builder, minBytes: 1)
+        case (.long, .int64): return Node(.long, builder, minBytes: 1)
+        case (.float, .float32): return Node(.float, builder, minBytes: 4)
+        case (.double, .float64): return Node(.double, builder, minBytes: 8)
+        case (.string, .string): return Node(.string, builder, minBytes: 1)
+        case (.bytes, .binary): return Node(.bytes, builder, minBytes: 1)
+        case (.enumeration(_, let symbols), .string): return Node(.enumeration(symbols.map { Array($0.utf8) }), builder, minBytes: 1)
         case (.array(let item), .list(let element)):
-            let n = Node(.array, builder)
+            // At least the final zero count.
+            let n = Node(.array, builder, minBytes: 1)
             n.item = try compile(item, target: element.type, builder: builder.children[0], path: path + "[]")
             return n
         case (.record(_, let fields), .structure(let targets)):
-            let n = Node(.record, builder)
+            let n = Node(.record, builder, minBytes: 0)
             var used = Set<Int>()
             for f in fields {
                 let p = path.isEmpty ? f.name : path + "." + f.name
@@ -117,9 +146,11 @@ public final class AvroDatumDecoder {
                 n.fields.append(try compile(f.type, target: targets[k].type, builder: builder.children[k], path: p))
             }
             n.missing = targets.indices.filter { !used.contains($0) }.map { builder.children[$0] }
+            n.minBytes = n.fields.reduce(0) { $0 + $1.minBytes }
             return n
         case (.union(let branches), _):
-            let n = Node(.union, builder)
+            // At least the branch index.
+            let n = Node(.union, builder, minBytes: 1)
             n.branches = try branches.map { b -> Node? in
                 if case .null = b { return nil }
                 return try compile(b, target: target, builder: builder, path: path)
@@ -130,7 +161,23 @@ public final class AvroDatumDecoder {
         }
     }
 
-    private static func decode(_ n: Node, _ r: inout AvroByteReader) throws(AvroDecodeError) {
+    /// `count` items of `itemBytes` bytes or more each, as an `Int`, when the `remaining` bytes can
+    /// hold them; items of no bytes are taken from `empty`.
+    @inline(__always)
+    private static func bounded(_ count: UInt64, itemBytes: Int, remaining: Int, empty: inout Int) throws(AvroDecodeError) -> Int {
+        if itemBytes > 0 {
+            guard count <= UInt64(max(0, remaining) / itemBytes) else {
+                throw .countPastData(count, itemBytes: itemBytes, bytesLeft: remaining)
+            }
+        } else {
+            guard count <= UInt64(max(0, empty)) else { throw .tooManyEmptyItems(count, limit: emptyItemLimit) }
+            empty -= Int(count)
+        }
+        // invariant: count is at most an Int here (the bytes left, or the budget).
+        return Int(count)
+    }
+
+    private static func decode(_ n: Node, _ r: inout AvroByteReader, _ empty: inout Int) throws(AvroDecodeError) {
         switch n.op {
         case .long:
             n.builder.append(try r.long())
@@ -145,7 +192,7 @@ public final class AvroDatumDecoder {
         case .union:
             let b = try r.long()
             guard b >= 0, b < Int64(n.branches.count) else { throw .badUnionBranch(b, branches: n.branches.count) }
-            if let node = n.branches[Int(b)] { try decode(node, &r) } else { n.builder.appendNull() }
+            if let node = n.branches[Int(b)] { try decode(node, &r, &empty) } else { n.builder.appendNull() }
         case .string:
             let s = try r.lengthPrefixed()
             guard isUTF8(s) else { throw .badUTF8 }
@@ -155,22 +202,19 @@ public final class AvroDatumDecoder {
         case .boolean:
             n.builder.append(try r.boolean())
         case .record:
-            for f in n.fields { try decode(f, &r) }
+            for f in n.fields { try decode(f, &r, &empty) }
             for m in n.missing { m.appendNull() }
             n.builder.appendValid()
         case .array:
             // invariant: compile gives every array node its item.
             let item = n.item!
             while true {
-                var count = try r.long()
+                let count = try r.long()
                 if count == 0 { break }
-                if count < 0 {
-                    count = -count
-                    _ = try r.long()
-                }
-                // Every item takes at least one byte except nulls; a count past the bytes left is corrupt.
-                if case .null = item.op {} else { guard count <= Int64(r.remaining) else { throw .truncated } }
-                for _ in 0..<count { try decode(item, &r) }
+                // A negative count is followed by the block's size in bytes.
+                if count < 0 { _ = try r.long() }
+                let items = try bounded(count.magnitude, itemBytes: item.minBytes, remaining: r.remaining, empty: &empty)
+                for _ in 0..<items { try decode(item, &r, &empty) }
             }
             n.builder.appendValid()
         case .enumeration(let symbols):

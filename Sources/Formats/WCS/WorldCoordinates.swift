@@ -63,11 +63,12 @@ public final class WorldCoordinates {
         if wcs != nil { wcsvfree(&count, &wcs) }
     }
 
+    /// wcslib's message for a failed call on `wcs`: the `wcserr` it filled in (wcslib 7's
+    /// `struct wcserr` holds `char *msg`, a pointer to the text, not the text inline), else the
+    /// status code's fixed message.
     private static func message(_ wcs: UnsafeMutablePointer<wcsprm>, status: CInt) -> String {
-        if let err = wcs.pointee.err {
-            let text = withUnsafeBytes(of: err.pointee.msg) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+        if let err = wcs.pointee.err, let msg = err.pointee.msg {
+            let text = String(cString: msg)
             if !text.isEmpty { return text }
         }
         return String(cString: ap_wcs_errmsg(status))

@@ -69,14 +69,24 @@ public struct AlertLake: Sendable {
     /// ingests never merge the same night at once.
     final class Lock {
         private let fd: Int32
+        /// - Throws: ``RunError/outputConflict(_:)`` when `lake.root` is a file (or anything but a
+        ///   folder) or another run holds the lock; ``RunError/io(_:)`` when the folder cannot be made.
         init(_ lake: AlertLake) throws {
-            try FileManager.default.createDirectory(atPath: lake.root, withIntermediateDirectories: true)
-            fd = open(lake.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: lake.root, isDirectory: &isFolder), !isFolder.boolValue {
+                throw RunError.outputConflict("\(lake.root) exists and is not a folder, so not an alert lake; choose another --output")
+            }
+            do { try FileManager.default.createDirectory(atPath: lake.root, withIntermediateDirectories: true) } catch {
+                throw RunError.io("cannot make the lake folder \(lake.root): \(error.localizedDescription)")
+            }
+            // `self.fd` is set last: once it is, a throw would run deinit and close the descriptor twice.
+            let fd = open(lake.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw RunError.io("cannot open \(lake.lockPath): \(String(cString: strerror(errno)))") }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 close(fd)
                 throw RunError.outputConflict("another astropile alerts run is writing \(lake.root); wait for it to finish")
             }
+            self.fd = fd
         }
         deinit {
             flock(fd, LOCK_UN)

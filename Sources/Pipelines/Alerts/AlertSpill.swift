@@ -127,11 +127,16 @@ final class AlertSpill {
             decoders[entry.id] = decoder
         }
         let before = decoder.rows
+        // Rows and array items that take no bytes, which the file's size does not bound.
+        var emptyItems = AvroDatumDecoder.emptyItemLimit
         do {
             try container.forEachBlock(raw) { count, datums, block in
+                do { try decoder.checkBlock(count: count, bytes: datums.count, emptyItems: &emptyItems) } catch {
+                    throw FormatError(.corruptInput, "the block's count of alerts does not fit it: \(error)", location: "block \(block)")
+                }
                 var r = AvroByteReader(datums)
                 for i in 0..<count {
-                    do { try decoder.decodeRow(&r) } catch {
+                    do { try decoder.decodeRow(&r, emptyItems: &emptyItems) } catch {
                         throw FormatError(.corruptInput, "alert \(i) of block \(block) does not decode: \(error)")
                     }
                 }

@@ -45,7 +45,13 @@ struct ImportPlanner {
         for input in try list.inputs(item.range) {
             try Interruption.check()
             do {
-                let reader = try InputReaders.open(input, config: sampling, types: overrideSchema, batchRows: 1024)
+                let reader: any BatchReader
+                do {
+                    reader = try InputReaders.open(input, config: sampling, types: overrideSchema, batchRows: 1024)
+                } catch let error where CSVFileReader.isLineLongerThanBlock(error) && config.csv.blockSize > sampling.csv.blockSize {
+                    // A line longer than the sample: the types from a whole block, as the map reads it.
+                    reader = try InputReaders.open(input, config: config, types: overrideSchema, batchRows: 1024)
+                }
                 let fields = applyingOverrides(reader.schema).fields
                 if seen.insert(fields).inserted { distinct.append((Schema(fields), input.index)) }
             } catch {
