@@ -43,7 +43,7 @@ struct ProjectInitCommand: ParsableCommand {
     @Option(name: .long, help: "ztf (the IRSA light-curve service) or ztf-alerts (an alert lake, --lake).")
     var survey: ProjectSurvey = .ztf
 
-    @Option(name: .long, help: "The light-curve service's base URL (default: IRSA's nph_light_curves).")
+    @Option(name: .long, help: "The light-curve service's base URL (default: IRSA's nph_light_curves). No user:password@ in it (it is saved with the project): credentials come from ASTROPILE_FETCH_USER + ASTROPILE_FETCH_PASSWORD (or ASTROPILE_FETCH_TOKEN), else ~/.netrc.")
     var base: String?
 
     @Option(name: .long, help: "The alert lake, for --survey ztf-alerts.")
@@ -96,7 +96,7 @@ struct ProjectHashCommand: ParsableCommand {
 
 /// `--database`, shared by the project subcommands.
 struct ProjectDatabaseOption: ParsableArguments {
-    @Option(name: .long, help: "The registry: sqlite:PATH or postgres://USER@HOST:PORT/DB (default: registry.sqlite in the project's products folder).")
+    @Option(name: .long, help: "The registry: sqlite:PATH, a file path, or postgres://USER[:PASSWORD]@HOST:PORT/DB (or postgresql://; the password percent-encoded, or in PGPASSWORD; shown as ***). Any other scheme:// is refused. Default: registry.sqlite in the project's products folder.")
     var database: String?
 }
 
@@ -124,7 +124,7 @@ struct ProjectRunCommand: ParsableCommand, StatusReturningCommand {
     @Option(name: .customLong("fetch-jobs"), help: "Parallel downloads (default 8).")
     var fetchJobs = 8
 
-    @Option(name: .long, help: "Catalog rows to work on, 0-based, end excluded: A..B, A.. or N (default: all).")
+    @Option(name: .long, help: "Catalog rows to work on, 0-based, end excluded: A..B, A.. or N (default: all). An end past the catalog's last row is taken as its end; a start past it is a usage error.")
     var sources: String?
 
     @Flag(name: .customLong("retry-failed"), help: "Try failed sources again.")
@@ -141,7 +141,10 @@ struct ProjectRunCommand: ParsableCommand, StatusReturningCommand {
 
     static func range(_ text: String) throws -> Range<Int64> {
         let parts = text.components(separatedBy: "..")
-        if parts.count == 1, let n = Int64(text), n >= 0 { return n..<(n + 1) }
+        if parts.count == 1, let n = Int64(text), n >= 0 {
+            guard n < Int64.max else { throw ValidationError("--sources: row \(n) is past the end of any catalog") }
+            return n..<(n + 1)
+        }
         guard parts.count == 2, let a = Int64(parts[0]), a >= 0 else {
             throw ValidationError("--sources: expected A..B, A.. or N (0-based catalog rows), got '\(text)'")
         }
@@ -318,6 +321,10 @@ struct ProjectShowCommand: ParsableCommand {
 
     func run() throws {
         let n = try ProjectQueries.show(yaml: project, database: db.database, source: source, png: png)
-        print("wrote \(png): \(n.curves) light curves, \(n.points) points, \(n.detections) detections, \(n.injections) injections")
+        var text = "wrote \(png): \(n.curves) light curves, \(n.points) points, \(n.detections) detections, \(n.injections) injections"
+        if n.drawn < n.points {
+            text += "\nnote: \(n.points - n.drawn) points without a finite MJD and flux are not drawn" + (n.drawn == 0 ? " (the plot is empty)" : "")
+        }
+        print(text)
     }
 }

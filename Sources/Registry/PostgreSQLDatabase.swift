@@ -19,19 +19,32 @@ public final class PostgreSQLDatabase: SQLDatabase, @unchecked Sendable {
     private var nextID = 0
     private let logger = Logger(label: "astropile.registry")
 
-    /// A database named by `url`: `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (the password may
-    /// also come from `PGPASSWORD`). Connects once to check it.
+    /// A database named by `url`: `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (the scheme in any
+    /// case; the password percent-encoded, or from `PGPASSWORD`). Connects once to check it. The
+    /// address is named with its password hidden (``URLRedaction``) in ``name`` and every error.
     public init(url: String) throws {
-        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
-              let host = parts.host, !host.isEmpty else {
-            throw RegistryError(database: url, operation: "open", message: "not a postgres://USER@HOST:PORT/DB address", isUsage: true)
+        let shown = URLRedaction.redacted(url)
+        func refuse(_ why: String) -> RegistryError {
+            RegistryError(database: shown, operation: "open", message: why, isUsage: true)
+        }
+        guard !url.contains("#") else {
+            throw refuse("a '#' ends the address there: percent-encode it in the password (%23) or give the password in PGPASSWORD")
+        }
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme?.lowercased() ?? "") else {
+            throw refuse("not a postgres://USER@HOST:PORT/DB address (percent-encode reserved characters of the password, or give it in PGPASSWORD)")
+        }
+        guard let host = parts.host, !host.isEmpty else {
+            throw refuse("no host: give postgres://USER@HOST:PORT/DB")
+        }
+        // An '@' after the host: a '/' or '?' in the password ended the user information early,
+        // and the password would go to a host named after its first part.
+        guard !parts.percentEncodedPath.contains("@"), !(parts.percentEncodedQuery ?? "").contains("@") else {
+            throw refuse("an '@' after the host: percent-encode '/', '?' and '@' in the password (%2F, %3F, %40) or give it in PGPASSWORD")
         }
         let user = parts.user ?? ProcessInfo.processInfo.environment["PGUSER"] ?? "postgres"
         let password = parts.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
         let db = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
-        var shown = parts
-        shown.password = nil
-        name = shown.string ?? url
+        name = shown
         configuration = PostgresConnection.Configuration(host: host, port: parts.port ?? 5432, username: user, password: password,
                                                           database: db.isEmpty ? user : db, tls: .disable)
         let c = try connect()

@@ -19,16 +19,18 @@ public final class Registry: @unchecked Sendable {
         try RegistrySchema.migrate(db)
     }
 
-    /// Opens `location`: `sqlite:PATH`, a plain path (SQLite), or `postgres://USER@HOST:PORT/DB`.
+    /// Opens `location`: `sqlite:PATH`, a plain path (SQLite), or `postgres://USER@HOST:PORT/DB`
+    /// (``RegistryLocation``; any other `scheme://` is refused).
     public static func open(_ location: String) throws -> Registry {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            return try Registry(PostgreSQLDatabase(url: location))
+        try open(try RegistryLocation(location))
+    }
+
+    /// Opens `location`.
+    public static func open(_ location: RegistryLocation) throws -> Registry {
+        switch location {
+        case .postgresql(let url): return try Registry(PostgreSQLDatabase(url: url))
+        case .sqlite(let path): return try Registry(SQLiteDatabase(path: path))
         }
-        let path = location.hasPrefix("sqlite:") ? String(location.dropFirst(7)) : location
-        guard !path.isEmpty else {
-            throw RegistryError(database: location, operation: "open", message: "name a file: sqlite:PATH", isUsage: true)
-        }
-        return try Registry(SQLiteDatabase(path: path))
     }
 
     /// Now, as the registry stores times (ISO 8601 UTC with milliseconds; sorts as text).

@@ -11,7 +11,7 @@ public struct DetectedEvent: Codable, Sendable, Hashable {
     public var amplitude: Double
     /// MJD span of the window, days (0 for one epoch).
     public var duration: Double
-    /// Epochs in the window.
+    /// Epochs in the window (distinct MJDs: points at one time count once).
     public var epochs: Int
     /// The peak's distance from the baseline in robust sigmas.
     public var peakSNR: Double
@@ -23,8 +23,9 @@ public struct DetectedEvent: Codable, Sendable, Hashable {
 /// σ = 1.4826 × MAD (the median absolute deviation, scaled to a Gaussian σ). An epoch's
 /// z = (flux − median) / σ (negated for dips); an event is a run of consecutive epochs (in time
 /// order, no epoch between them below the threshold) with z ≥ the threshold, at least
-/// `minEpochs` long. A single epoch far above the baseline is therefore not an event unless
-/// `minEpochs` is 1.
+/// `minEpochs` epochs long. A single epoch far above the baseline is therefore not an event unless
+/// `minEpochs` is 1; points at the same MJD (one exposure listed twice) count as one epoch, so
+/// they never make an event of no duration out of one exposure.
 public struct EventFinder: Sendable, Hashable {
     public var threshold: Double
     public var minEpochs: Int
@@ -58,18 +59,19 @@ public struct EventFinder: Sendable, Hashable {
         while i < flux.count {
             guard s * (flux[i] - median) / sigma >= threshold else { i += 1; continue }
             var j = i
-            var sum = 0.0, peak = i
+            var sum = 0.0, peak = i, epochs = 0
             while j < flux.count {
                 let z = s * (flux[j] - median) / sigma
                 guard z >= threshold else { break }
                 sum += z
                 if z > s * (flux[peak] - median) / sigma { peak = j }
+                if j == i || mjd[j] != mjd[j - 1] { epochs += 1 }
                 j += 1
             }
             let n = j - i
-            if n >= minEpochs {
+            if epochs >= minEpochs {
                 events.append(DetectedEvent(first: i, last: j - 1, peakMJD: mjd[peak], amplitude: flux[peak] - median,
-                                            duration: mjd[j - 1] - mjd[i], epochs: n, peakSNR: s * (flux[peak] - median) / sigma,
+                                            duration: mjd[j - 1] - mjd[i], epochs: epochs, peakSNR: s * (flux[peak] - median) / sigma,
                                             snr: sum / Double(n).squareRoot()))
             }
             i = j

@@ -36,8 +36,10 @@ public enum ZTFLightCurveCSV {
     /// is a null; a value of another type is an error naming the column.
     static let types: [String: DataType] = ["oid": .int64, "catflags": .int64, "filtercode": .string, "field": .int64, "diffsign": .int64]
 
-    /// The points of `path`. - Throws: ``FormatError`` naming the file and the missing column or
-    /// the row whose values cannot be read.
+    /// The points of `path`. - Throws: ``FormatError`` naming the file and the missing column,
+    /// the row whose values cannot be read (an `mjd` that is not a finite number among them), or
+    /// the first line with the wrong number of fields (a file cut short or two run together is
+    /// rejected whole, not read without those lines).
     public static func read(_ path: String) throws -> [PhotometryPoint] {
         // The header first: a missing column is named, and only the columns used are decoded,
         // with their types given (a light curve has two dozen columns; inferring and converting
@@ -58,7 +60,16 @@ public enum ZTFLightCurveCSV {
         }
         var points: [PhotometryPoint] = []
         var row = 0
+        // Arrow skips a line with the wrong number of fields; here it rejects the file.
+        func checkLines() throws {
+            let invalid = reader.invalidRows
+            guard let bad = invalid.first else { return }
+            let more = invalid.count > 1 ? " (and \(invalid.count - 1) more lines)" : ""
+            throw FormatError(.corruptInput, "\(bad.actual) fields where the header has \(bad.expected)\(more): the file is cut short or not one light curve; delete it to fetch it again (with --retry-failed)",
+                              path: path, location: "line \(bad.line)")
+        }
         while let b = try reader.next() {
+            try checkLines()
             func col(_ name: String) -> ArrayData { b.columns[b.schema.index(of: name) ?? 0] }
             let oid = col("oid"), mjd = col("mjd"), mag = col("mag"), err = col("magerr"), flags = col("catflags")
             let filter = col("filtercode"), field = col("field"), limit = col("limitmag"), zp = col("magzp")
@@ -66,8 +77,8 @@ public enum ZTFLightCurveCSV {
             for i in 0..<b.length {
                 row += 1
                 guard let o = integer(oid, i), let f = filter.type == .string ? filter.string(at: i) : nil,
-                      let t = number(mjd, i), let fl = integer(flags, i) else {
-                    throw FormatError(.corruptInput, "row \(row): oid, mjd, catflags and filtercode must all be given", path: path)
+                      let t = number(mjd, i), t.isFinite, let fl = integer(flags, i) else {
+                    throw FormatError(.corruptInput, "row \(row): oid, mjd (a finite number), catflags and filtercode must all be given", path: path)
                 }
                 let negative = sign.flatMap { number($0, i) }.map { $0 < 0 } ?? false
                 points.append(PhotometryPoint(oid: o, mjd: t, mag: number(mag, i) ?? .nan, magErr: number(err, i) ?? .nan,
@@ -76,6 +87,7 @@ public enum ZTFLightCurveCSV {
                                               fluxSign: negative ? -1 : 1))
             }
         }
+        try checkLines()
         return points
     }
 
@@ -136,13 +148,16 @@ public struct ReducedLightCurve: Sendable, Hashable {
     public var counts: [Double]
 }
 
-/// What the quality cuts removed.
+/// What the quality cuts removed: `points` = `kept` + the others.
 public struct ReductionCounts: Codable, Sendable, Hashable {
     public var points = 0
     public var otherFilter = 0
     public var flagged = 0
     public var fainterThanLimit = 0
     public var noMagnitude = 0
+    /// Points at the MJD of another point of their light curve, dropped (one point per epoch).
+    public var duplicateEpochs = 0
+    /// Points in the light curves.
     public var kept = 0
 }
 
@@ -154,8 +169,10 @@ public struct ReductionCounts: Codable, Sendable, Hashable {
 /// median zero point, an object joins the current group when its median is within the tolerance
 /// of the group's first object's, else starts a new group — so objects from different fields are
 /// merged only when their zero points agree; an object without known zero points is a group of
-/// its own (after the others). Each group's points, sorted by MJD, are cut into
-/// seasons at every gap longer than `seasonGapDays`.
+/// its own (after the others). A group keeps one point per MJD (the same exposure listed twice,
+/// or two objects of the group in one exposure, would count as two epochs of an event that lasts
+/// no time): the one with the smallest `magErr`, then the smallest oid, then the brightest. Each
+/// group's points, sorted by MJD, are cut into seasons at every gap longer than `seasonGapDays`.
 public struct LightCurveReduction: Sendable {
     public var settings: ProjectConfig.Reduction
     public var filters: [String]
@@ -194,7 +211,9 @@ public struct LightCurveReduction: Sendable {
                 }
             }
             for (g, oids) in groups.enumerated() {
-                let pts = oids.flatMap { byOid[$0] ?? [] }.sorted { ($0.mjd, $0.oid) < ($1.mjd, $1.oid) }
+                let all = oids.flatMap { byOid[$0] ?? [] }.sorted { ($0.mjd, $0.oid) < ($1.mjd, $1.oid) }
+                let pts = Self.onePerEpoch(all)
+                counts.duplicateEpochs += all.count - pts.count
                 let zp = Self.median(pts.map(\.magZP).filter(\.isFinite))
                 var season = 0
                 var start = 0
@@ -206,7 +225,24 @@ public struct LightCurveReduction: Sendable {
                 }
             }
         }
+        counts.kept -= counts.duplicateEpochs
         return (curves, counts)
+    }
+
+    /// `pts` (sorted by MJD) with one point per MJD: of the points at one time, the one with the
+    /// smallest `magErr` (NaN last), then the smallest oid, then the smallest magnitude.
+    static func onePerEpoch(_ pts: [PhotometryPoint]) -> [PhotometryPoint] {
+        func key(_ p: PhotometryPoint) -> (Double, Int64, Double) { (p.magErr.isNaN ? .infinity : p.magErr, p.oid, p.mag) }
+        var out: [PhotometryPoint] = []
+        out.reserveCapacity(pts.count)
+        for p in pts {
+            if let last = out.last, last.mjd == p.mjd {
+                if key(p) < key(last) { out[out.count - 1] = p }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
     }
 
     static func curve(_ pts: ArraySlice<PhotometryPoint>, filter: String, group: Int, season: Int, oids: [Int64], zp: Double) -> ReducedLightCurve {

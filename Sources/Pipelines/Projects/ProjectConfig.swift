@@ -52,7 +52,9 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
 
     public struct Survey: Codable, Sendable, Hashable {
         public var kind: ProjectSurvey = .ztf
-        /// The light-curve service's base URL (`ztf`).
+        /// The light-curve service's base URL (`ztf`), without credentials: a user and password
+        /// come from `ASTROPILE_FETCH_USER`/`ASTROPILE_FETCH_PASSWORD` or `~/.netrc` (``validate()``
+        /// refuses a base with `user:password@`, which would be saved with the project).
         public var base = ProjectConfig.irsaBase
         /// The alert lake (`ztf-alerts`).
         public var lake: String?
@@ -158,6 +160,13 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
         guard !catalog.path.isEmpty else { throw RunError.configuration("catalog.path: name the catalog of sources") }
         if survey.kind == .ztfAlerts, survey.lake == nil {
             throw RunError.configuration("survey.lake: name the alert lake for survey ztf-alerts")
+        }
+        // Credentials in the base would be saved with the project (project.yaml, the registry's
+        // versions) and shown in messages: the fetch engine takes them from the environment.
+        guard !survey.base.contains("@") else {
+            throw RunError.configuration("survey.base \(URLRedaction.redacted(survey.base)) holds credentials (user:password@), which would be saved with the project: "
+                                         + "give the bare URL, and the credentials in ASTROPILE_FETCH_USER and ASTROPILE_FETCH_PASSWORD (or ASTROPILE_FETCH_TOKEN) "
+                                         + "or in a ~/.netrc entry for its host (a '@' the URL needs is written %40)")
         }
         guard survey.radiusArcsec > 0, survey.radiusArcsec <= 3600 else {
             throw RunError.configuration("survey.radiusArcsec must be in (0, 3600] (got \(survey.radiusArcsec))")
@@ -314,7 +323,7 @@ public struct ProjectConfig: Codable, Sendable, Hashable {
 
             survey:
               kind: \(survey.kind.rawValue)                 # (hashed) ztf: the IRSA ZTF light-curve service; ztf-alerts: an alert lake
-              base: \(q(survey.base))   # the service's base URL (a mirror or local server may stand in)
+              base: \(q(survey.base))   # the service's base URL (a mirror or local server may stand in); no user:password@ in it: ASTROPILE_FETCH_USER/ASTROPILE_FETCH_PASSWORD or ~/.netrc
             \(survey.lake.map { "  lake: \(q($0))" } ?? "  # lake: \"LAKE\"")            # (hashed) the alert lake, for kind ztf-alerts
               radiusArcsec: \(n(survey.radiusArcsec))          # (hashed) search radius around each source, arcsec
               filters: [\(survey.filters.joined(separator: ", "))]     # (hashed) ZTF filters kept

@@ -43,9 +43,10 @@ final class ProjectPlan: @unchecked Sendable {
                                                                lake: config.survey.kind == .ztfAlerts ? config.survey.lake : nil)).prefix(12))
         rawFolder = root + "/_raw/" + survey + "_" + downloadKey
         sources = try Self.readSources(catalog, config.catalog)
-        let location = database ?? ProjectRun.defaultDatabase(products: products)
-        if !register, !location.contains("://") {
-            let path = location.hasPrefix("sqlite:") ? String(location.dropFirst(7)) : location
+        // Parsed before anything is written: an address that is not a registry is refused, never
+        // taken for a file name.
+        let location = try RegistryLocation(database ?? ProjectRun.defaultDatabase(products: products))
+        if !register, case .sqlite(let path) = location {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw RunError.configuration("no registry at \(path): run `astropile project run \(yaml)` first")
             }
@@ -83,7 +84,8 @@ final class ProjectPlan: @unchecked Sendable {
     }
 
     /// The sources of the catalog: name (the name column, else the 0-based row number), row,
-    /// position. A row without a position, or a name given twice, is an error naming the row.
+    /// position. A row without a position, a name given twice or a name that is a NaN or an
+    /// infinity is an error naming the row; a CSV line with the wrong number of fields, naming the line.
     static func readSources(_ path: String, _ c: ProjectConfig.Catalog) throws -> [CatalogSource] {
         guard let format = InputFormat.detect(path) else {
             throw RunError.configuration("\(path): unknown catalog format (expected .csv, .parquet or .fits, optionally .gz/.bz2)")
@@ -104,6 +106,8 @@ final class ProjectPlan: @unchecked Sendable {
                 throw RunError.configuration("\(path): columns \(c.ra) and \(c.dec) must be numbers (degrees)")
             }
             let names = try c.name.map { try column($0) }
+            // Converted once per batch (a float or narrow integer column of names).
+            let numbers = names.flatMap { $0.type == .int64 || $0.type == .uint64 ? nil : $0.doubles() }
             for i in 0..<b.length {
                 defer { row += 1 }
                 guard ra.valid?[i] ?? true, dec.valid?[i] ?? true, ra.values[i].isFinite, dec.values[i].isFinite, abs(dec.values[i]) <= 90 else {
@@ -111,13 +115,10 @@ final class ProjectPlan: @unchecked Sendable {
                 }
                 var name = String(row)
                 if let names {
-                    if names.type == .string || names.type == .largeString, let s = names.string(at: i) {
-                        name = s.trimmingCharacters(in: .whitespaces)
-                    } else if let d = names.doubles(), d.valid?[i] ?? true {
-                        name = d.values[i] == d.values[i].rounded() ? String(Int64(d.values[i])) : String(d.values[i])
-                    } else {
+                    guard let n = try Self.sourceName(names, numbers, i, path: path, row: row, column: c.name ?? "") else {
                         throw RunError.configuration("\(path): row \(row): no name in column \(c.name ?? "")")
                     }
+                    name = n
                 }
                 if let first = seen[name] {
                     throw RunError.configuration("\(path): rows \(first) and \(row) are both named \(name); give each source its own name")
@@ -128,7 +129,33 @@ final class ProjectPlan: @unchecked Sendable {
                 out.append(CatalogSource(name: name, row: row, ra: r, dec: dec.values[i]))
             }
         }
+        // A CSV row with the wrong number of fields would be skipped, and every later row would
+        // take its neighbour's number (and, without a name column, its name).
+        if let csv = reader as? CSVFileReader, let bad = csv.invalidRows.first {
+            throw RunError.configuration("\(path): line \(bad.line): \(bad.actual) fields where the header has \(bad.expected); the catalog's rows number its sources, so fix the line")
+        }
         return out
+    }
+
+    /// The name of row `i` of a name column: the text of a string column (trimmed); an integer's
+    /// digits (exactly, past 2^53 too); a float's digits when it is a whole number, else its
+    /// shortest decimal spelling (`12.5`, `1e+300`). `nil` for a null. A NaN or an infinity is
+    /// an error naming the file, the row and the column. `numbers`: the column as doubles.
+    static func sourceName(_ names: ArrayData, _ numbers: (values: [Double], valid: [Bool]?)?, _ i: Int,
+                           path: String, row: Int64, column: String) throws -> String? {
+        switch names.type {
+        case .string, .largeString: return names.string(at: i)?.trimmingCharacters(in: .whitespaces)
+        case .int64: return names.isValid(i) ? String(names.values(Int64.self)[i]) : nil
+        case .uint64: return names.isValid(i) ? String(names.values(UInt64.self)[i]) : nil
+        default: break
+        }
+        guard let numbers, numbers.valid?[i] ?? true else { return nil }
+        let x = numbers.values[i]
+        if let whole = Int64(exactly: x) { return String(whole) }
+        guard x.isFinite else {
+            throw RunError.configuration("\(path): row \(row): column \(column) holds \(x), which names no source; give every row a name (or leave catalog.name out: sources are then named by row)")
+        }
+        return "\(x)"
     }
 
     /// The raw file of a source in the cache: named by its position, so other projects' catalogs

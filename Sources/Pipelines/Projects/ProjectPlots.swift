@@ -53,23 +53,41 @@ enum ProjectPlots {
 
     static let palette: [(UInt8, UInt8, UInt8)] = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (23, 190, 207)]
 
+    /// A pixel coordinate computed from data, clamped to `range`: `nil` for NaN, so no NaN,
+    /// infinity or 1e300 reaches an `Int` conversion.
+    static func pixel(_ v: Double, _ range: ClosedRange<Int>) -> Int? {
+        guard !v.isNaN else { return nil }
+        return Int(min(max(v, Double(range.lowerBound)), Double(range.upperBound)))
+    }
+
     /// Efficiency (0…1) against amplitude (robust σ, log axis), one line per duration; the legend
-    /// on the right gives each line's duration in days.
+    /// on the right gives each line's duration in days. Amplitudes that are not positive numbers,
+    /// and cells the table lacks, are not drawn.
     static func efficiency(_ t: EfficiencyTable, to path: String, width: Int = 900, height: Int = 500) throws {
         guard !t.amplitudes.isEmpty, !t.durations.isEmpty else {
             throw FormatError(.invalidArgument, "the project has no injection templates (injection.amplitudes, injection.durationsDays)", path: path)
         }
         var c = Canvas(width: width, height: height)
-        let lo = log10(t.amplitudes.min() ?? 1), hi = log10(t.amplitudes.max() ?? 10)
+        let logs = t.amplitudes.filter { $0 > 0 && $0.isFinite }.map { log10($0) }
+        let lo = logs.min() ?? 0, hi = logs.max() ?? 1
         let span = hi > lo ? hi - lo : 1
-        func px(_ a: Double) -> Int { c.left + 10 + Int(Double(c.pw - 21) * (log10(a) - (hi > lo ? lo : lo - 0.5)) / span) }
-        func py(_ e: Double) -> Int { c.top + c.ph - 1 - Int(Double(c.ph - 1) * e) }
-        for k in 1...4 { let y = py(Double(k) / 5); for x in stride(from: c.left, to: c.left + c.pw, by: 4) { c.set(x, y, (200, 200, 200)) } }
+        let xs = c.left...(c.left + c.pw - 1), ys = c.top...(c.top + c.ph - 1)
+        func px(_ a: Double) -> Int? {
+            guard a > 0, a.isFinite else { return nil }
+            return pixel(Double(c.left + 10) + Double(c.pw - 21) * (log10(a) - (hi > lo ? lo : lo - 0.5)) / span, xs)
+        }
+        func py(_ e: Double) -> Int? { pixel(Double(c.top + c.ph - 1) - Double(c.ph - 1) * e, ys) }
+        for k in 1...4 {
+            guard let y = py(Double(k) / 5) else { continue }
+            for x in stride(from: c.left, to: c.left + c.pw, by: 4) { c.set(x, y, (200, 200, 200)) }
+        }
         for (d, days) in t.durations.enumerated() {
             let colour = palette[d % palette.count]
             var previous: (Int, Int)?
-            for (a, amp) in t.amplitudes.enumerated() where t.injected[a][d] > 0 {
-                let p = (px(amp), py(Double(t.recovered[a][d]) / Double(t.injected[a][d])))
+            for (a, amp) in t.amplitudes.enumerated() {
+                guard a < t.injected.count, a < t.recovered.count, d < t.injected[a].count, d < t.recovered[a].count, t.injected[a][d] > 0,
+                      let x = px(amp), let y = py(Double(t.recovered[a][d]) / Double(t.injected[a][d])) else { continue }
+                let p = (x, y)
                 if let q = previous { c.line(q, p, colour) }
                 c.dot(p.0, p.1, colour, radius: 3)
                 previous = p
@@ -78,43 +96,57 @@ enum ProjectPlots {
             for x in (c.left + c.pw + 12)..<(c.left + c.pw + 40) { c.set(x, ly, colour); c.set(x, ly + 1, colour) }
             c.text(SpectrumPlot.label(Float(days)), x: c.left + c.pw + 48, y: ly - 4)
         }
-        c.frame(xTicks: t.amplitudes.map { (px($0), SpectrumPlot.label(Float($0))) },
-                yTicks: (0...5).map { (py(Double($0) / 5), SpectrumPlot.label(Float($0) / 5)) })
+        c.frame(xTicks: t.amplitudes.compactMap { a in px(a).map { ($0, SpectrumPlot.label(Float(a))) } },
+                yTicks: (0...5).compactMap { k in py(Double(k) / 5).map { ($0, SpectrumPlot.label(Float(k) / 5)) } })
         try c.write(path)
     }
 
     /// A source's light curves: flux (µJy) against MJD, one colour per filter (zg green, zr red, zi
     /// dark red), error bars, detection windows shaded yellow, injection start times ticked grey
-    /// under the axis (recovered ones black).
+    /// under the axis (recovered ones black). Points without a finite MJD and flux are not drawn
+    /// (every flux NaN: an empty frame); values far outside the axes are drawn on its edge.
+    /// Returns the number of points drawn.
+    @discardableResult
     static func lightCurves(_ curves: [ReducedLightCurve], detections: [DetectionRow], injections: [(start: Double, recovered: Bool)],
-                            to path: String, width: Int = 1200, height: Int = 500) throws {
-        let t = curves.flatMap(\.mjd), f = curves.flatMap(\.flux)
+                            to path: String, width: Int = 1200, height: Int = 500) throws -> Int {
+        let t = curves.flatMap(\.mjd).filter(\.isFinite)
         guard let t0 = t.min(), let t1 = t.max() else {
             throw FormatError(.invalidArgument, "the source has no light-curve points after the cuts", path: path)
         }
         var c = Canvas(width: width, height: height)
-        let sorted = f.filter(\.isFinite).sorted()
-        var ymin = sorted[sorted.count / 200], ymax = sorted[min(sorted.count - 1, sorted.count * 199 / 200)]
-        if ymax <= ymin { ymax = ymin + 1 }
+        // The y axis: the 0.5 and 99.5 percentiles of the finite fluxes, held within ±1e300 so the
+        // range and its padding stay finite; no finite flux: 0…1.
+        let sorted = curves.flatMap(\.flux).filter(\.isFinite).map { min(max($0, -1e300), 1e300) }.sorted()
+        var ymin = sorted.isEmpty ? 0 : sorted[sorted.count / 200]
+        var ymax = sorted.isEmpty ? 1 : sorted[min(sorted.count - 1, sorted.count * 199 / 200)]
+        if !(ymax > ymin) { ymax = ymin + max(1, abs(ymin) * 1e-6) }
         let pad = (ymax - ymin) * 0.15
         ymin -= pad; ymax += pad
-        let span = t1 > t0 ? t1 - t0 : 1
-        func px(_ x: Double) -> Int { c.left + 5 + Int(Double(c.pw - 11) * (x - t0) / span) }
-        func py(_ y: Double) -> Int { min(max(c.top + c.ph - 1 - Int(Double(c.ph - 1) * (y - ymin) / (ymax - ymin)), c.top), c.top + c.ph - 1) }
+        let span = t1 - t0 > 0 && (t1 - t0).isFinite ? t1 - t0 : 1
+        let xs = c.left...(c.left + c.pw - 1), ys = c.top...(c.top + c.ph - 1)
+        func px(_ x: Double) -> Int? { pixel(Double(c.left + 5) + Double(c.pw - 11) * (x - t0) / span, xs) }
+        func py(_ y: Double) -> Int? { pixel(Double(c.top + c.ph - 1) - Double(c.ph - 1) * (y - ymin) / (ymax - ymin), ys) }
         for d in detections {
-            for x in px(d.startMJD)...max(px(d.startMJD), px(d.endMJD)) { for y in c.top..<(c.top + c.ph) { c.set(x, y, (255, 240, 160)) } }
+            guard let a = px(d.startMJD), let b = px(d.endMJD) else { continue }
+            for x in a...max(a, b) { for y in ys { c.set(x, y, (255, 240, 160)) } }
         }
         let colours: [String: (UInt8, UInt8, UInt8)] = ["zg": (30, 150, 60), "zr": (210, 40, 40), "zi": (120, 20, 20)]
+        var drawn = 0
         for curve in curves {
             let colour = colours[curve.filter] ?? (60, 60, 60)
-            for i in curve.mjd.indices where curve.flux[i].isFinite {
-                let x = px(curve.mjd[i])
-                if curve.fluxErr[i].isFinite { c.line((x, py(curve.flux[i] - curve.fluxErr[i])), (x, py(curve.flux[i] + curve.fluxErr[i])), (190, 190, 190)) }
-                c.dot(x, py(curve.flux[i]), colour)
+            for i in curve.mjd.indices where i < curve.flux.count {
+                let (mjd, flux) = (curve.mjd[i], curve.flux[i])
+                guard mjd.isFinite, flux.isFinite, let x = px(mjd), let y = py(flux) else { continue }
+                if i < curve.fluxErr.count, curve.fluxErr[i].isFinite,
+                   let low = py(flux - curve.fluxErr[i]), let high = py(flux + curve.fluxErr[i]) {
+                    c.line((x, low), (x, high), (190, 190, 190))
+                }
+                c.dot(x, y, colour)
+                drawn += 1
             }
         }
         for inj in injections {
-            let x = px(inj.start)
+            guard inj.start.isFinite, let x = px(inj.start) else { continue }
             for y in (c.top + c.ph + 2)..<(c.top + c.ph + 7) { c.set(x, y, inj.recovered ? (0, 0, 0) : (170, 170, 170)) }
         }
         var legend = 0
@@ -123,9 +155,10 @@ enum ProjectPlots {
             c.dot(c.left + c.pw + 20, y, colour, radius: 4)
             legend += 1
         }
-        c.frame(xTicks: SpectrumPlot.ticks(Float(t0), Float(t1)).map { (px(Double($0)), SpectrumPlot.label($0)) },
-                yTicks: SpectrumPlot.ticks(Float(ymin), Float(ymax)).map { (py(Double($0)), SpectrumPlot.label($0)) })
+        c.frame(xTicks: SpectrumPlot.ticks(Float(t0), Float(t1)).compactMap { v in px(Double(v)).map { ($0, SpectrumPlot.label(v)) } },
+                yTicks: SpectrumPlot.ticks(Float(ymin), Float(ymax)).compactMap { v in py(Double(v)).map { ($0, SpectrumPlot.label(v)) } })
         try c.write(path)
+        return drawn
     }
 }
 
@@ -136,9 +169,11 @@ extension ProjectQueries {
     }
 
     /// Draws a source's light curves with its detections and injections to `png`; returns the
-    /// numbers drawn (curves, points, detections, injections).
+    /// numbers drawn (curves, points, detections, injections) and the points drawn (those with a
+    /// finite MJD and flux; 0 when every flux is NaN: the plot is an empty frame).
     @discardableResult
-    public static func show(yaml: String, database: String?, source: String, png: String) throws -> (curves: Int, points: Int, detections: Int, injections: Int) {
+    public static func show(yaml: String, database: String?, source: String, png: String)
+        throws -> (curves: Int, points: Int, detections: Int, injections: Int, drawn: Int) {
         try opened(yaml, database) { p in
             guard let sid = try p.registry.db.read({ t in
                 try t.one("SELECT s.id FROM sources s JOIN versions v ON v.project_id = s.project_id WHERE v.id = ? AND s.name = ?",
@@ -160,8 +195,8 @@ extension ProjectQueries {
                     }
                 }
             }
-            try ProjectPlots.lightCurves(curves, detections: detections, injections: injections, to: png)
-            return (curves.count, curves.reduce(0) { $0 + $1.mjd.count }, detections.count, injections.count)
+            let drawn = try ProjectPlots.lightCurves(curves, detections: detections, injections: injections, to: png)
+            return (curves.count, curves.reduce(0) { $0 + $1.mjd.count }, detections.count, injections.count, drawn)
         }
     }
 

@@ -67,14 +67,21 @@ public enum ProjectQueries {
     static let detectionColumns = ["source", "filter", "zp_group", "season", "start_mjd", "end_mjd", "peak_mjd", "duration_days",
                                    "amplitude_ujy", "peak_snr", "snr", "epochs"]
 
+    /// The detections as CSV (RFC 4180: a field with a comma, a quote or a line break is quoted).
     public static func detectionsCSV(_ rows: [DetectionRow]) -> String {
         var s = detectionColumns.joined(separator: ",") + "\n"
         for d in rows {
-            let name = d.source.contains(",") || d.source.contains("\"") ? "\"" + d.source.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : d.source
-            s += [name, d.filter, "\(d.zpGroup)", "\(d.season)", "\(d.startMJD)", "\(d.endMJD)", "\(d.peakMJD)", "\(d.durationDays)",
+            s += [csvField(d.source), csvField(d.filter), "\(d.zpGroup)", "\(d.season)", "\(d.startMJD)", "\(d.endMJD)", "\(d.peakMJD)", "\(d.durationDays)",
                   "\(d.amplitudeMicroJansky)", "\(d.peakSNR)", "\(d.snr)", "\(d.epochs)"].joined(separator: ",") + "\n"
         }
         return s
+    }
+
+    /// `text` as an RFC 4180 field: quoted, with its quotes doubled, when it holds a comma, a
+    /// quote, a carriage return or a line feed.
+    static func csvField(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     public static func writeDetections(_ rows: [DetectionRow], parquet path: String) throws {

@@ -10,7 +10,8 @@ public struct ProjectRunOptions: Sendable {
     /// The registry: `sqlite:PATH`, `postgres://USER@HOST:PORT/DB`; default the version's own
     /// SQLite file, `registry.sqlite` in its products folder.
     public var database: String?
-    /// Catalog rows to work on (0-based, upper bound excluded); default all.
+    /// Catalog rows to work on (0-based, upper bound excluded); default all. An end past the
+    /// catalog's last row is its end; a start past it is an error (``ProjectRun/selectedRows(_:count:catalog:)``).
     public var sources: Range<Int64>?
     /// Failed (source, stage) rows are tried again.
     public var retryFailed = false
@@ -23,7 +24,7 @@ public struct ProjectRunOptions: Sendable {
 
 /// What a project run did.
 public struct ProjectRunDetails: Codable, Sendable, Hashable {
-    /// The registry (`sqlite:PATH`, `postgres://…`).
+    /// The registry (`sqlite:PATH`, `postgres://…` with its password as `***`).
     public var database: String
     /// The run's row in the registry; `nil` when there was nothing to do (no row is written then).
     public var runID: Int64?
@@ -48,13 +49,26 @@ public enum ProjectRun {
     /// The registry a project version uses by default.
     public static func defaultDatabase(products: String) -> String { "sqlite:" + products + "/registry.sqlite" }
 
+    /// The catalog rows a run works on: all, or `requested` with its end past the catalog's last
+    /// row taken as the catalog's end (`A..` and `0..9223372036854775807` mean "to the end"); a
+    /// non-empty range that starts past the last row is a usage error naming the catalog's size.
+    public static func selectedRows(_ requested: Range<Int64>?, count: Int64, catalog: String) throws -> Range<Int64> {
+        guard let requested else { return 0..<count }
+        let lower = max(0, requested.lowerBound)
+        guard lower < count || requested.isEmpty else {
+            let end = requested.upperBound == Int64.max ? "" : String(requested.upperBound)
+            throw RunError.configuration("--sources \(requested.lowerBound)..\(end): the catalog \(catalog) has \(count) sources (rows 0..\(count), end excluded); start below \(count)")
+        }
+        let start = min(lower, count)
+        return start..<max(start, min(count, requested.upperBound))
+    }
+
     /// Runs the project in `yaml`.
     public static func run(yaml: String, options: ProjectRunOptions) throws -> RunReport<ProjectRunDetails> {
         let plan = try ProjectPlan(yaml: yaml, database: options.database)
         defer { plan.registry.close() }
         let r = plan.registry
-        let all = Int64(plan.sources.count)
-        let rows = options.sources.map { max(0, $0.lowerBound)..<min(all, max($0.lowerBound, $0.upperBound)) } ?? 0..<all
+        let rows = try selectedRows(options.sources, count: Int64(plan.sources.count), catalog: plan.config.catalog.path)
         if options.retryFailed { try r.retryFailed(version: plan.version) }
         try r.releaseStaleClaims(version: plan.version)
         var remade = try plan.verifyFiles(rows: rows)
