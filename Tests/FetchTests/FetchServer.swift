@@ -109,6 +109,31 @@ enum FetchTestKit {
         return out.sorted()
     }
 
+    /// Bytes a `hold:N:FILE` fault sends before it holds the body: more than the 1 MiB the engine
+    /// gathers before it writes to the `.part` file, so a held transfer's `.part` surely has bytes.
+    static let heldBytes = 1_310_720
+
+    /// The sizes of the `.part` files under `folder` (relative paths).
+    static func partBytes(in folder: URL) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for f in files(in: folder) where f.hasSuffix(".part") {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(f).path)
+            out[f] = (attributes?[.size] as? Int) ?? 0
+        }
+        return out
+    }
+
+    /// Polls `condition` every 20 ms until it holds; false when it still does not after `seconds`
+    /// (a bound on a hang only: the tests wait for what the run did, not for time to pass).
+    static func waitUntil(seconds: Double = 120, _ condition: () -> Bool) -> Bool {
+        let end = ContinuousClock.now + .seconds(seconds)
+        while !condition() {
+            if ContinuousClock.now >= end { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
     /// True when both files exist with the same bytes.
     static func identical(_ a: URL, _ b: URL) -> Bool {
         guard let x = FileManager.default.contents(atPath: a.path), let y = FileManager.default.contents(atPath: b.path) else { return false }

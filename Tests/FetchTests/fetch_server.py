@@ -72,6 +72,10 @@ Actions:
     gate:FILE                   wait until FILE exists (at most 120 s), then the
                                 normal response: a test holds a transfer open for as
                                 long as it needs, with no timing to guess
+    hold:N:FILE                 normal status line and headers and N body bytes,
+                                then wait until FILE exists (at most 120 s), then
+                                the rest: a transfer held open mid-body (the client
+                                has N bytes) for as long as the test needs
 
 --chaos SEED:RATE (e.g. ``7:0.2``): each GET of a file (not a directory URL)
 that no rule matched is, with probability RATE, given one fault chosen
@@ -129,10 +133,10 @@ RST_DRAIN_TIMEOUT = 1.0         # max wait for the peer to ACK data before a RST
 class Action:
     """One parsed fault action; ``arg`` is the action's number, if any."""
 
-    kind: str                   # ok status drop short slow trickle ignore-range corrupt auth announce
+    kind: str                   # ok status drop short slow trickle ignore-range corrupt auth announce gate hold
     arg: float = 0              # CODE / N / S / BPS / OFFSET
     retry_after: str | None = None
-    target: str | None = None    # redirect: the Location; auth: USER:PASSWORD
+    target: str | None = None    # redirect: the Location; auth: USER:PASSWORD; gate, hold: FILE
 
     def __str__(self) -> str:
         """The action in the faults-file syntax (used in the request log)."""
@@ -140,6 +144,8 @@ class Action:
             return self.kind
         if self.kind in ("redirect", "gate"):
             return f"{self.kind}:{self.target}"
+        if self.kind == "hold":
+            return f"hold:{int(self.arg)}:{self.target}"
         if self.kind == "auth":
             return "auth"                   # the password stays out of the log
         number = int(self.arg) if self.arg == int(self.arg) else self.arg   # 1000, 0.5
@@ -166,6 +172,12 @@ def parse_action(spec: str) -> Action:
             return Action(kind, target=rest)
         if kind == "gate" and rest:
             return Action(kind, target=rest)
+        if kind == "hold":
+            count_text, sep, target = rest.partition(":")
+            n = int(count_text)
+            if n < 0 or not sep or not target:
+                raise ValueError
+            return Action(kind, n, target=target)
         if kind == "status":
             code_text, _, extra = rest.partition(":")
             code = int(code_text)
@@ -433,6 +445,16 @@ def render_listing(dirpath: str, url_path: str, root: str) -> bytes:
     return "\n".join(out).encode("utf-8")
 
 
+GATE_TIMEOUT = 120.0            # longest wait of gate:FILE and hold:N:FILE
+
+
+def wait_for_file(path: str) -> None:
+    """Returns once path exists, or after GATE_TIMEOUT seconds."""
+    deadline = time.monotonic() + GATE_TIMEOUT
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def is_within(path: str, root: str) -> bool:
     """True if the (real) path is root or lies below it."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
@@ -537,9 +559,7 @@ class FetchHandler(BaseHTTPRequestHandler):
         if action.kind == "slow":
             time.sleep(action.arg)
         if action.kind == "gate":
-            deadline = time.monotonic() + 120
-            while not os.path.exists(action.target) and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_for_file(action.target)
             action = OK
         if action.kind == "status":
             return self._send_status_fault(action)
@@ -700,6 +720,11 @@ class FetchHandler(BaseHTTPRequestHandler):
             self._abort(reset=(kind == "drop"))
         elif kind == "trickle":
             self._trickle(body, action.arg)
+        elif kind == "hold":
+            first = min(int(action.arg), body.length)
+            self._emit(body.source, body.start, first)
+            wait_for_file(action.target)
+            self._emit(body.source, body.start + first, body.length - first)
         elif kind == "corrupt" and body.start <= action.arg < body.start + body.length:
             pos = int(action.arg)
             end = body.start + body.length

@@ -97,7 +97,9 @@ struct FormatsHostileTests {
             #expect(error?.description.contains("take no bytes") == true)
             #expect(decoder.rows == 0, "a datum that fails adds no row")
         }
-        #expect(ContinuousClock.now - started < .seconds(10), "refused before decoding the items")
+        // The errors above say the limit refused the counts; the bound (roomy for a loaded
+        // machine) only catches a decoder that walks items before refusing them.
+        #expect(ContinuousClock.now - started < .seconds(60), "refused before decoding the items")
         // A few such items decode.
         let (fine, error) = try Self.decode(writer, into: Self.listTarget, AvroBytes.long(3) + AvroBytes.long(0))
         #expect(error == nil && fine.rows == 1, "\(String(describing: error))")

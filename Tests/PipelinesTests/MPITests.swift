@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Pipelines
+import RunEngine
 import TestSupport
 
 /// The pipelines under Open MPI (`mpirun --oversubscribe -n 3` on this machine): the same bytes
@@ -357,13 +358,19 @@ import TestSupport
         let args = ["import", "--input", dir.path + "/p_*.csv", "--highest-order", "7", "--threshold", "300000", "--jobs", "1", "--quiet"]
         let one = dir.path + "/one/cat", cat = dir.path + "/mpi/cat"
         #expect(try TestSupport.runProcess(Self.executable, args + ["--output", one]).status == 0)
-        let p = try Self.start(ranks: 3, args + ["--output", cat])
-        // Stopped as soon as the ranks work (the whole run takes a few seconds).
-        try Self.waitForEntries(cat + ".astropile-work/runs")
+        // Every rank pauses after its first map record (the engine's pause hook) until an
+        // interrupt comes: the SIGINT lands mid-run however fast or loaded the machine, since the
+        // run cannot finish while a rank waits there; no resume file is made before the SIGINT.
+        let pauses = dir.path + "/pauses"
+        try FileManager.default.createDirectory(atPath: pauses, withIntermediateDirectories: true)
+        let p = try Self.start(ranks: 3, args + ["--output", cat], environment: ["ASTROPILE_PAUSE_AFTER": "map:1", "ASTROPILE_PAUSE_FOLDER": pauses])
+        try Self.waitForEntries(pauses)
         let sent = Date()
         kill(p.processIdentifier, SIGINT)
         let stopped = Self.wait(p, seconds: 60)
         if !stopped { kill(p.processIdentifier, SIGKILL) }
+        // Nothing stays paused, whatever happened.
+        FileManager.default.createFile(atPath: pauses + "/" + FaultHooks.resumeFileName, contents: Data())
         #expect(stopped, "mpirun still running 60 s after SIGINT")
         print(String(format: "SIGINT to mpirun: every rank gone after %.1f s", Date().timeIntervalSince(sent)))
         #expect(p.terminationStatus != 0)
@@ -386,14 +393,19 @@ import TestSupport
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try Self.mpirun())
         p.arguments = ["--allow-run-as-root", "--oversubscribe", "-n", "3", Self.executable] + args + ["--output", cat]
+        // Every rank pauses after its first map record until the resume file exists: rank 2 is
+        // stopped before the run can finish, however fast or loaded the machine.
+        let pauses = dir.path + "/pauses"
+        try FileManager.default.createDirectory(atPath: pauses, withIntermediateDirectories: true)
         p.environment = ProcessInfo.processInfo.environment.merging(["ASTROPILE_MPI_TIMEOUT": "4", "OMPI_ALLOW_RUN_AS_ROOT": "1",
-                                                                     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }
+                                                                     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                                                                     "ASTROPILE_PAUSE_AFTER": "map:1", "ASTROPILE_PAUSE_FOLDER": pauses]) { $1 }
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardOutput = FileHandle.nullDevice
         p.standardError = handle
         try p.run()
-        try Self.waitForEntries(cat + ".astropile-work/records/map")
+        try Self.waitForEntries(pauses)
         // Rank 2's process (mpirun's children on one machine are the ranks).
         let children = try TestSupport.run("/usr/bin/pgrep", ["-P", String(p.processIdentifier)])
             .split(separator: "\n").compactMap { Int32($0) }
@@ -401,8 +413,17 @@ import TestSupport
             let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
             return environ.split(separator: 0).contains { $0.elementsEqual("OMPI_COMM_WORLD_RANK=2".utf8) }
         }
-        let victim = try #require(rank2, "no rank 2 among \(children)")
+        let resume = pauses + "/" + FaultHooks.resumeFileName
+        guard let victim = rank2 else {
+            FileManager.default.createFile(atPath: resume, contents: Data())
+            p.waitUntilExit()
+            try? handle.close()
+            Issue.record("no rank 2 among \(children)")
+            return
+        }
         kill(victim, SIGSTOP)
+        // The others go on, and wait for rank 2 at the stage's end.
+        FileManager.default.createFile(atPath: resume, contents: Data())
         let stopped = Self.wait(p, seconds: 90)
         if !stopped { kill(victim, SIGKILL); kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         try handle.close()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Formats
 import Pipelines
+import RunEngine
 import TestSupport
 
 /// Kill-and-resume and corrupt inputs, through the real `astropile` executable.
@@ -137,6 +138,44 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: out + "/hats.properties"))
         let r2 = try TestSupport.runStatus(ResilienceTests.executable, args)
         #expect(r2.status == 0, "\(r2.stderr)")
+        let report = try JSONDecoder().decode(ImportReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/astropile_report.json")))
+        #expect(report.counts.written == 12_000)
+    }
+
+    /// The pause hook the timing-free tests stop runs with: the run waits right after its second
+    /// map record (two records, no third) with a marker naming the point, until the resume file
+    /// exists; it then finishes as if never paused.
+    @Test func thePauseHookHoldsARunAtItsPointUntilResumed() throws {
+        let dir = try TestSupport.temporaryDirectory("pause")
+        _ = try ResilienceTests.makeInputs(in: dir, files: 6, rows: 2000)
+        let out = dir.appendingPathComponent("cat").path
+        let pauses = dir.appendingPathComponent("pauses").path
+        try FileManager.default.createDirectory(atPath: pauses, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ResilienceTests.executable)
+        p.arguments = ["import", "--input", dir.path + "/part_*.csv", "--output", out, "--highest-order", "7", "--threshold", "1500",
+                       "--jobs", "1", "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["ASTROPILE_PAUSE_AFTER": "map:2", "ASTROPILE_PAUSE_FOLDER": pauses]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let marker = pauses + "/" + FaultHooks.pausedMarkerName(pid: p.processIdentifier)
+        let resume = pauses + "/" + FaultHooks.resumeFileName
+        let end = ContinuousClock.now + .seconds(120)
+        while !FileManager.default.fileExists(atPath: marker), p.isRunning, ContinuousClock.now < end { usleep(20_000) }
+        let paused = FileManager.default.fileExists(atPath: marker)
+        #expect(paused, "no pause marker in \(pauses)")
+        if paused {
+            #expect(try String(contentsOfFile: marker, encoding: .utf8) == "map:2\n")
+            let records = try FileManager.default.contentsOfDirectory(atPath: out + ".astropile-work/records/map")
+                .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+            #expect(records.count == 2, "paused right after the second map record: \(records)")
+            #expect(p.isRunning, "a paused run waits for the resume file")
+            #expect(!FileManager.default.fileExists(atPath: out + "/hats.properties"))
+        }
+        FileManager.default.createFile(atPath: resume, contents: Data())
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0 && p.terminationReason == .exit)
         let report = try JSONDecoder().decode(ImportReport.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/astropile_report.json")))
         #expect(report.counts.written == 12_000)
     }
