@@ -35,6 +35,13 @@ struct SDSSFramesSource: FetchSource {
     @Option(name: .long, help: "Archive base URL (a mirror or local server can stand in).")
     var base: String = SDSSArchive.defaultBase
 
+    func validate() throws {
+        let list = Array(bands)
+        guard !list.isEmpty, list.allSatisfy({ "ugriz".contains($0) }), Set(list).count == list.count else {
+            throw ValidationError("--bands \(bands): bands are letters of 'ugriz', each once")
+        }
+    }
+
     func resolve(_ config: FetchConfig) async throws -> (items: [FetchItem], notes: [String]) {
         var source = try SDSSArchive.frames(catalog: catalog.catalog, bands: bands, base: base)
         source.hdu = catalog.selector
@@ -103,6 +110,9 @@ struct ZTFAlertsSource: FetchSource {
     func resolve(_ config: FetchConfig) async throws -> (items: [FetchItem], notes: [String]) {
         let first = try from.map { try Self.date($0, "--from") }
         let last = try to.map { try Self.date($0, "--to") }
+        if let first, let last, first > last {
+            throw ValidationError("--from \(from ?? "") is after --to \(to ?? ""): no night is selected")
+        }
         var min: Int64? = nil
         if let minSize {
             guard let m = ByteSize.parse(minSize) else { throw ValidationError("--min-size: expected a size such as 1GB") }

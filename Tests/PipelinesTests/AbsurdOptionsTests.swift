@@ -15,6 +15,17 @@ struct AbsurdOptionsTests {
     static let input = "IN"      // replaced by a real CSV
     static let catalog = "CAT"   // replaced by a real catalog
     static let out = "OUT"       // replaced by a fresh folder
+    static let dataset = "DS"    // replaced by a finished spectra data set
+    static let project = "PROJECT" // replaced by a project file over a 3-row catalog
+
+    /// A finished data set (the four real spectra), made once.
+    static let madeDataSet: Result<String, any Error> = Result {
+        let dir = try TestSupport.temporaryDirectory("absurd-ds").path + "/spectra"
+        let r = try TestSupport.runProcess(TestSupport.executable, ["spectra", "--files", try TestSupport.fixture("sdss-spectra"),
+                                                                  "--output", dir, "--quiet"])
+        guard r.status == 0 else { throw TestSupportError("spectra exited \(r.status): \(r.stderr)") }
+        return dir
+    }
 
     static let cases: [AbsurdOption] = [
         AbsurdOption(args: ["import", "--input", input, "--output", out, "--memory", "99999999999GiB"], says: "--memory"),
@@ -70,6 +81,43 @@ struct AbsurdOptionsTests {
                             "--dest", out, "--no-head"], says: "bad format"),
         AbsurdOption(args: ["fetch", "ztf-alerts", "--from", "2019-06-01", "--to", "2019-06-02", "--min-size", "99999999999GiB",
                             "--dest", out], says: "--min-size"),
+        // The data-set commands, alerts, projects and the fetch sources.
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--size", "0"], says: "--size"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--size", "99999999999"], says: "--size"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--healpix-order", "40"], says: "--healpix-order"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--objects-per-file", "0"], says: "--objects-per-file"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--deflate", "99"], says: "--deflate"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--memory", "0"], says: "--memory"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--bands", "xyz"], says: "--bands"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--bands", ""], says: "--bands"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--reference-band", "q"], says: "--reference-band"),
+        AbsurdOption(args: ["stamps", "--catalog", input, "--frames", out, "--output", out, "--jobs", "0"], says: "--jobs"),
+        AbsurdOption(args: ["spectra", "--files", out, "--output", out, "--objects-per-file", "0"], says: "--objects-per-file"),
+        AbsurdOption(args: ["spectra", "--files", out, "--output", out, "--jobs", "99999999999999999999"], says: "jobs"),
+        AbsurdOption(args: ["pair", dataset, dataset, "--radius", "1e400arcsec", "--output", out], says: "--radius"),
+        AbsurdOption(args: ["pair", dataset, dataset, "--radius", "1arcsec", "--output", out, "--neighbors", "0"], says: "--neighbors"),
+        AbsurdOption(args: ["pair", dataset, dataset, "--radius", "1arcsec", "--output", out, "--neighbors", "99999999999999"], says: "--neighbors"),
+        AbsurdOption(args: ["pair", dataset, dataset, "--radius", "1arcsec", "--output", out, "--prefixes", "a"], says: "--prefixes"),
+        AbsurdOption(args: ["split", dataset, "--fractions", "train=inf"], says: "--fractions"),
+        AbsurdOption(args: ["split", dataset, "--fractions", "train=nan,val=1"], says: "--fractions"),
+        AbsurdOption(args: ["split", dataset, "--fractions", "train=1e308,val=1e308"], says: "--fractions"),
+        AbsurdOption(args: ["split", dataset, "--fractions", "train=0.5,val=0.5", "--seed", "99999999999999999999999"], says: "--seed"),
+        AbsurdOption(args: ["show", dataset, "--grid", "0x0", "--png", out + ".png"], says: "--grid"),
+        AbsurdOption(args: ["show", dataset, "--grid", "99999999x99999999", "--png", out + ".png"], says: "--grid"),
+        AbsurdOption(args: ["show", dataset, "--grid", "8x", "--png", out + ".png"], says: "--grid"),
+        AbsurdOption(args: ["show", dataset, "--object", "1", "--png", out + ".png", "--zoom", "99999999999"], says: "--zoom"),
+        AbsurdOption(args: ["show", dataset, "--object", "1", "--png", out + ".png", "--stretch", "nan"], says: "--stretch"),
+        AbsurdOption(args: ["alerts", "ingest", input, "--output", out, "--alerts-per-file", "0"], says: "--alerts-per-file"),
+        AbsurdOption(args: ["alerts", "ingest", input, "--output", out, "--memory", "1e400"], says: "--memory"),
+        AbsurdOption(args: ["project", "run", project, "--sources", "5..2"], says: "--sources"),
+        AbsurdOption(args: ["project", "run", project, "--sources", "9223372036854775807"], says: "--sources"),
+        AbsurdOption(args: ["project", "run", project, "--jobs", "0"], says: "--jobs"),
+        AbsurdOption(args: ["project", "run", project, "--fetch-jobs", "0"], says: "--fetch-jobs"),
+        AbsurdOption(args: ["fetch", "sdss-frames", "--catalog", input, "--dest", out, "--bands", "xyz"], says: "--bands"),
+        AbsurdOption(args: ["fetch", "sdss-spectra", "--catalog", input, "--dest", out, "--per-host", "0"], says: "--per-host"),
+        AbsurdOption(args: ["fetch", "ztf-alerts", "--from", "2019-13-01", "--to", "2019-06-02", "--dest", out], says: "--from"),
+        AbsurdOption(args: ["fetch", "ztf-alerts", "--from", "2019-06-05", "--to", "2019-06-02", "--dest", out,
+                            "--base", "http://127.0.0.1:9/"], says: "--from"),
     ]
 
     @Test(arguments: cases)
@@ -81,7 +129,16 @@ struct AbsurdOptionsTests {
         let args = c.args.map { a -> String in
             if a == Self.input { return csv }
             if a == Self.catalog { return f.catalog }
+            if a == Self.dataset { return (try? Self.madeDataSet.get()) ?? a }
+            if a == Self.project { return dir + "/project.yaml" }
             return a.replacingOccurrences(of: Self.out, with: dir + "/out")
+        }
+        if c.args.contains(Self.dataset) { _ = try Self.madeDataSet.get() }
+        if c.args.contains(Self.project) {
+            try "name,ra,dec\nA,10,20\nB,11,21\nC,12,22\n".write(toFile: dir + "/sources.csv", atomically: true, encoding: .utf8)
+            let made = try TestSupport.runProcess(TestSupport.executable, ["project", "init", "absurd", "--catalog", dir + "/sources.csv",
+                                                                          "--output", dir + "/project.yaml", "--base", "http://127.0.0.1:9/lc"])
+            #expect(made.status == 0, "project init: \(made.stderr)")
         }
         let r = try TestSupport.runProcess(TestSupport.executable, args)
         #expect(!r.signaled, "trapped (signal \(r.status)): \(r.stderr.suffix(400))")
