@@ -1,3 +1,4 @@
+import Sky
 import Formats
 import Foundation
 import Registry
@@ -57,7 +58,7 @@ enum ProjectPlots {
     /// infinity or 1e300 reaches an `Int` conversion.
     static func pixel(_ v: Double, _ range: ClosedRange<Int>) -> Int? {
         guard !v.isNaN else { return nil }
-        return Int(min(max(v, Double(range.lowerBound)), Double(range.upperBound)))
+        return Int(flooring: v.rounded(.towardZero), clampedTo: range)
     }
 
     /// Efficiency (0…1) against amplitude (robust σ, log axis), one line per duration; the legend
