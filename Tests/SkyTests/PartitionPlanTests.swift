@@ -284,7 +284,7 @@ enum Locations {
         return URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }()
     static var python: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
-    static var fixtures: URL { packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures") }
+    static var fixtures: URL { packageRoot.appendingPathComponent("fixtures") }
 }
 
 struct ReferenceFailure: Error, CustomStringConvertible {

@@ -5,7 +5,7 @@ Run (venv and checkout made by bench/project/astroretriever-setup.sh):
 
     /work/astroretriever/venv/bin/python bench/project/astroretriever.py \
         --src /work/astroretriever/src-checkout \
-        --lightcurve /work/shared/fixtures/ztf-lightcurves/ZTF_lightcurve.csv \
+        --lightcurve fixtures/ztf-lightcurves/ZTF_lightcurve.csv \
         --sources 20 --histograms off
 
 What runs (all AstroRetriever's code, imported from --src; nothing of it is copied here):

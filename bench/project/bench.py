@@ -72,7 +72,7 @@ def main():
                    help="AstroRetriever's checkout and venv (bench/project/astroretriever-setup.sh): its Project.run() is timed too, on the fixture")
     p.add_argument("--astroretriever-sources", type=int, default=20)
     a = p.parse_args()
-    fixture = os.path.join(ROOT, "..", "shared", "fixtures", "ztf-lightcurves", "ZTF_lightcurve.csv")
+    fixture = os.path.join(ROOT, "fixtures", "ztf-lightcurves", "ZTF_lightcurve.csv")
     work = tempfile.mkdtemp(prefix="bench-project-", dir=os.path.join(ROOT, ".bench-project") if os.path.isdir(os.path.join(ROOT, ".bench-project")) else None)
     rng = random.Random(7)
     positions = [(rng.uniform(0, 360), rng.uniform(-30, 80)) for _ in range(a.sources)]

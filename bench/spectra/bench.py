@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from benchlib import timed  # noqa: E402
-FIXTURE = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "sdss-spectra")
+FIXTURE = os.path.join(ROOT, "fixtures", "sdss-spectra")
 
 
 def make_spectra(work, n):

@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from benchlib import timed  # noqa: E402
-FIXTURE = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "sdss-2583")
+FIXTURE = os.path.join(ROOT, "fixtures", "sdss-2583")
 
 
 def make_inputs(work, fields, objects):
