@@ -11,6 +11,7 @@
 #include <arrow/io/compressed.h>
 #include <arrow/ipc/api.h>
 #include <arrow/util/compression.h>
+#include <arrow/util/io_util.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/arrow/writer.h>
@@ -61,7 +62,10 @@ constexpr int64_t kDirectAlign = 4096;
 constexpr int64_t kDirectBuffer = 4 << 20;
 
 arrow::Status errnoStatus(const char* what) {
-  return arrow::Status::IOError(what, ": ", std::strerror(errno));
+  int e = errno;
+  // The errno travels as the status's detail (Arrow's own file streams do the same), so fail()
+  // can hand it to Swift.
+  return arrow::Status::IOError(what, ": ", std::strerror(e)).WithDetail(arrow::internal::StatusDetailFromErrno(e));
 }
 
 // Turns O_DIRECT off on `fd` (a file system that accepts the flag at open but not the I/O).
@@ -260,7 +264,8 @@ char* dup(const std::string& s) {
 
 int fail(char** error, const arrow::Status& st) {
   if (error) *error = dup(st.ToString());
-  return 1;
+  int e = arrow::internal::ErrnoFromStatus(st);
+  return e > 0 ? AP_ERRNO_BASE + e : 1;
 }
 
 int fail(char** error, const std::string& msg) {

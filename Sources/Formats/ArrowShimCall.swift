@@ -3,7 +3,9 @@ import CArrowData
 import Table
 
 /// Calls a shim function that reports failure through `char** error`, turning it into a
-/// ``FormatError`` carrying Arrow's message.
+/// ``FormatError`` carrying Arrow's message. A failure the shim returns with an OS error number
+/// (`AP_ERRNO_BASE + errno`) is ``FormatError/Code/noSpace`` for ENOSPC/EDQUOT; any other keeps
+/// the caller's `code` (an unreadable input is still that input's problem, not the run's).
 func shimCall(_ code: FormatError.Code = .corruptInput, path: String? = nil,
               _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt) throws {
     var error: UnsafeMutablePointer<CChar>? = nil
@@ -11,8 +13,9 @@ func shimCall(_ code: FormatError.Code = .corruptInput, path: String? = nil,
     if status != 0 {
         let message = error.map { String(cString: $0) } ?? "Arrow call failed (status \(status))"
         if let error { ap_string_free(error) }
-        // Arrow reports a full disk as an IOError whose text is strerror's.
-        throw FormatError(FormatError.isNoSpaceMessage(message) ? .noSpace : code, message, path: path)
+        let base = CInt(AP_ERRNO_BASE)
+        let full = status > base && FormatError.code(errno: status - base) == .noSpace
+        throw FormatError(full ? .noSpace : code, message, path: path)
     }
 }
 

@@ -2,7 +2,9 @@
 ///
 /// Data crosses as Arrow C Data Interface structs; everything else is an opaque handle.
 /// Every function returning `int` returns 0 on success; on failure it returns non-zero and sets
-/// `*error` to a malloc'd message from Arrow (free it with `ap_string_free`).
+/// `*error` to a malloc'd message from Arrow (free it with `ap_string_free`). A failure that a
+/// system call reported returns `AP_ERRNO_BASE + errno` (so a full disk is told by ENOSPC, not by
+/// the message's text); any other failure returns 1.
 #ifndef ASTROPILE_ARROW_SHIM_H
 #define ASTROPILE_ARROW_SHIM_H
 
@@ -18,6 +20,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/// Failures carrying an OS error number return this plus the number (see above).
+#define AP_ERRNO_BASE 1000
 
 void ap_string_free(char* s);
 
