@@ -35,7 +35,7 @@ public final class ParquetFileReader: BatchReader {
                         try shimCall(path: path) { err in
                             ap_parquet_reader_open(path, names.isEmpty ? nil : p, CInt(names.count),
                                                    rowGroups == nil ? nil : (g.baseAddress ?? UnsafePointer(bitPattern: 1)),
-                                                   CInt(groups.count), Int64(batchRows), &handle, schemaOut, &rows, err)
+                                                   CInt(groups.count), Int64(batchRows), &handle, schemaOut, &rows, err)  // invariant: a file's own column and row-group counts (32-bit in Parquet)
                         }
                     }
                 }

@@ -21,7 +21,7 @@ extension FITSColumn {
             offset += column.byteWidth
             columns.append(column)
         }
-        guard offset == Int(rowWidth) else {
+        guard offset == Int(rowWidth) else {  // invariant: Int64 → Int, one width on 64-bit
             throw FormatError(.corruptInput, "column widths add up to \(offset) bytes but NAXIS1 is \(rowWidth)",
                               path: file.path, location: location)
         }

@@ -77,7 +77,7 @@ extension FITSFile {
         guard row >= 0, row < rows else {
             throw FormatError(.notFound, "column \(name) has no row \(row) (\(rows) rows)", path: path, location: hduLocation)
         }
-        var values = [Float](repeating: 0, count: Int(repeatCount))
+        var values = [Float](repeating: 0, count: Int(repeatCount))  // invariant: repeatCount checked to 0...2^28 above
         guard repeatCount > 0 else { return values }
         var anyNull: CInt = 0
         try values.withUnsafeMutableBufferPointer { buffer in

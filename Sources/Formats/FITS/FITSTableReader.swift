@@ -92,7 +92,7 @@ public final class FITSTableReader: BatchReader {
             throw FormatError(.corruptInput, "impossible table size: NAXIS1 = \(rowWidth), NAXIS2 = \(rowCount), PCOUNT = \(pcount)",
                               path: path, location: location)
         }
-        heapOffset = Int(try file.integerKeyword("THEAP") ?? Int64(tableBytes))
+        heapOffset = Int(try file.integerKeyword("THEAP") ?? Int64(tableBytes))  // invariant: Int64 → Int, one width on 64-bit
         guard heapOffset >= tableBytes, heapOffset - tableBytes <= pcount else {
             throw FormatError(.corruptInput, "inconsistent heap: PCOUNT = \(pcount), THEAP = \(heapOffset), table bytes \(tableBytes)",
                               path: path, location: location)
