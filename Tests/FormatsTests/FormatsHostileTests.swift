@@ -184,18 +184,7 @@ struct FormatsHostileTests {
 
     /// Writes ARGV[1]: an Avro file whose one deflate block is 1 GiB of zeros (64 copies of a
     /// fully flushed 16 MiB block, then the final block).
-    static let deflateBomb = """
-        import sys, zlib
-        def long(v):
-            u = 2 * v if v >= 0 else -2 * v - 1
-            out = bytearray()
-            while u >= 0x80:
-                out.append((u & 0x7f) | 0x80)
-                u >>= 7
-            out.append(u)
-            return bytes(out)
-        def string(b):
-            return long(len(b)) + b
+    static let deflateBomb = TestSupport.avroPythonPrelude + """
         c = zlib.compressobj(9, zlib.DEFLATED, -15)
         chunk = c.compress(b"\\0" * (1 << 24)) + c.flush(zlib.Z_FULL_FLUSH)
         data = chunk * 64 + c.flush()

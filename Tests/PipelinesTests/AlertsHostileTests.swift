@@ -48,18 +48,7 @@ struct AlertsHostileTests {
 
     /// Writes ARGV[1]/nulls.avro (an array of 2^62 nulls), ARGV[1]/empty-rows.avro (a block of
     /// 2^62 datums of a record without fields) and ARGV[1]/bomb.avro (a deflate block of 1 GiB).
-    static let hostileAvro = """
-        import sys, zlib
-        def long(v):
-            u = 2 * v if v >= 0 else -2 * v - 1
-            out = bytearray()
-            while u >= 0x80:
-                out.append((u & 0x7f) | 0x80)
-                u >>= 7
-            out.append(u)
-            return bytes(out)
-        def string(b):
-            return long(len(b)) + b
+    static let hostileAvro = TestSupport.avroPythonPrelude + """
         def avro(path, schema, codec, blocks):
             sync = bytes(range(16))
             out = b"Obj\\x01" + long(2) + string(b"avro.schema") + string(schema) + string(b"avro.codec") + string(codec) + long(0) + sync

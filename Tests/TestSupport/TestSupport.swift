@@ -20,6 +20,24 @@ public enum TestSupport {
         return p
     }
 
+    /// The start of a Python script that writes Avro files byte by byte (`import sys, zlib`;
+    /// `long(v)`: a zig-zag varint, `string(b)`: length-prefixed bytes), for tests that make
+    /// hostile Avro inputs.
+    public static let avroPythonPrelude = """
+        import sys, zlib
+        def long(v):
+            u = 2 * v if v >= 0 else -2 * v - 1
+            out = bytearray()
+            while u >= 0x80:
+                out.append((u & 0x7f) | 0x80)
+                u >>= 7
+            out.append(u)
+            return bytes(out)
+        def string(b):
+            return long(len(b)) + b
+
+        """
+
     /// The project venv's python (`.venv/bin/python`, made by `make setup`).
     public static var python: String { root.appendingPathComponent(".venv/bin/python").path }
 
